@@ -1,0 +1,54 @@
+# Two commands on a fresh machine: `make run` serves the demo, `make test` runs
+# every check. Both create .venv on first use and install into it.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+CONSTRAINTS := constraints/dev.txt
+PLUGINS := $(wildcard plugins/*/pyproject.toml)
+PLUGIN_DIRS := $(patsubst %/pyproject.toml,%,$(PLUGINS))
+
+.PHONY: run test lint typecheck pytest bench bench-quick docs clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# Everything the demo needs: the core and the plugins it names.
+$(VENV)/.run-installed: $(BIN)/python core/pyproject.toml $(PLUGINS) $(CONSTRAINTS)
+	$(PIP) install --quiet -c $(CONSTRAINTS) -e core $(addprefix -e ,$(PLUGIN_DIRS))
+	touch $@
+
+# Everything the checks need: the above plus the pinned test and lint tools.
+$(VENV)/.test-installed: $(VENV)/.run-installed constraints/test-tools.txt
+	$(PIP) install --quiet -c $(CONSTRAINTS) -r constraints/test-tools.txt
+	touch $@
+
+$(VENV)/.bench-installed: $(VENV)/.test-installed constraints/bench.txt
+	$(PIP) install --quiet -c $(CONSTRAINTS) -r constraints/bench.txt
+	touch $@
+
+run: $(VENV)/.run-installed
+	$(BIN)/lanner serve examples.demo:app --host 127.0.0.1 --port 8000
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.test-installed
+	$(BIN)/mypy
+
+pytest: $(VENV)/.test-installed
+	$(BIN)/python -m pytest --cov --cov-report=term
+
+test: lint typecheck pytest
+
+bench: $(VENV)/.bench-installed
+	$(BIN)/python -m bench --full
+
+bench-quick: $(VENV)/.bench-installed
+	$(BIN)/python -m bench --quick
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .coverage

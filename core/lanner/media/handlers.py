@@ -1,0 +1,51 @@
+"""The HTTP media handler registry: media type to handler, resolved once per type."""
+
+from __future__ import annotations
+
+from lanner._owned import OwnedDict
+from lanner.media.base import BaseHandler
+
+__all__ = ["Handlers"]
+
+
+class Handlers(OwnedDict[str, BaseHandler]):
+    """Maps media types (``application/json``) to HTTP media handlers.
+
+    Keys are bare media types; lookups ignore parameters such as ``charset``
+    and letter case. Each distinct ``Content-Type`` value is resolved once and
+    cached, so the per-request cost is one dict lookup.
+    """
+
+    def __init__(self, what: str = "media handlers") -> None:
+        super().__init__(what)
+        self._resolved: dict[str, tuple[str, BaseHandler] | None] = {}
+
+    def __setitem__(self, key: str, value: BaseHandler) -> None:
+        super().__setitem__(_bare(key), value)
+        self._resolved.clear()
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(_bare(key))
+        self._resolved.clear()
+
+    def contribute(self, key: str, value: BaseHandler, owner: str) -> None:
+        """Set ``key`` on behalf of a plugin (see :class:`OwnedDict`)."""
+        super().contribute(_bare(key), value, owner)
+        self._resolved.clear()
+
+    def find(self, content_type: str) -> tuple[str, BaseHandler] | None:
+        """Return ``(media_type, handler)`` for a ``Content-Type`` value, or ``None``."""
+        try:
+            return self._resolved[content_type]
+        except KeyError:
+            pass
+        media_type = _bare(content_type)
+        handler = self.get(media_type)
+        found = (media_type, handler) if handler is not None else None
+        if len(self._resolved) < 256:  # bound the cache against hostile header variety
+            self._resolved[content_type] = found
+        return found
+
+
+def _bare(content_type: str) -> str:
+    return content_type.partition(";")[0].strip().lower()

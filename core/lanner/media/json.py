@@ -1,0 +1,75 @@
+"""JSON media handlers (stdlib ``json``), for HTTP and for WebSocket TEXT messages."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from lanner.media.base import BaseHandler, TextBaseHandlerWS
+
+__all__ = ["JSONHandler", "JSONHandlerWS"]
+
+Dumps = Callable[[Any], str]
+Loads = Callable[[str], Any]
+
+# PERF: one encoder and one decoder per handler, configured once; json.dumps with
+# keyword arguments would rebuild an encoder on every call.
+_COMPACT_DUMPS: Dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_LOADS: Loads = json.JSONDecoder().decode
+
+
+class JSONHandler(BaseHandler):
+    """``application/json`` bodies, compact and UTF-8.
+
+    Args:
+        dumps: A function from object to ``str``; defaults to a compact stdlib
+            encoder (``ensure_ascii=False``).
+        loads: A function from ``str`` to object; defaults to the stdlib decoder.
+    """
+
+    __slots__ = ("_dumps", "_loads")
+
+    def __init__(self, dumps: Dumps | None = None, loads: Loads | None = None) -> None:
+        self._dumps = dumps or _COMPACT_DUMPS
+        self._loads = loads or _LOADS
+
+    def serialize(self, media: object, content_type: str) -> bytes:
+        """Return ``media`` as UTF-8 JSON bytes."""
+        return self._dumps(media).encode()
+
+    def deserialize(self, data: bytes, content_type: str) -> object:
+        """Return the object decoded from a UTF-8 JSON body.
+
+        Raises:
+            ValueError: The body is not UTF-8 or not JSON (lanner turns it into 400).
+        """
+        return self._loads(data.decode())
+
+    def dumps(self, media: object) -> str:
+        """Return ``media`` as a JSON string (used by SSE's ``json=`` field)."""
+        return self._dumps(media)
+
+
+class JSONHandlerWS(TextBaseHandlerWS):
+    """JSON over WebSocket TEXT messages, the default TEXT handler.
+
+    Args:
+        dumps: A function from object to ``str`` (default: compact stdlib encoder).
+        loads: A function from ``str`` to object (default: stdlib decoder); its
+            errors, such as ``json.JSONDecodeError``, reach the responder.
+    """
+
+    __slots__ = ("_dumps", "_loads")
+
+    def __init__(self, dumps: Dumps | None = None, loads: Loads | None = None) -> None:
+        self._dumps = dumps or _COMPACT_DUMPS
+        self._loads = loads or _LOADS
+
+    def serialize(self, media: object) -> str:
+        """Return ``media`` as JSON text."""
+        return self._dumps(media)
+
+    def deserialize(self, payload: str) -> object:
+        """Return the object decoded from JSON text."""
+        return self._loads(payload)

@@ -1,0 +1,73 @@
+"""WebSocket payload types and the app-wide WebSocket options."""
+
+from __future__ import annotations
+
+import enum
+from typing import Final
+
+from lanner._owned import OwnedDict
+from lanner.media.base import BinaryBaseHandlerWS, TextBaseHandlerWS
+
+__all__ = ["WebSocketOptions", "WebSocketPayloadType"]
+
+
+class WebSocketPayloadType(enum.Enum):
+    """The two kinds of WebSocket data message (RFC 6455 opcodes 0x1 and 0x2)."""
+
+    TEXT = enum.auto()
+    """A TEXT message: a UTF-8 string."""
+
+    BINARY = enum.auto()
+    """A BINARY message: bytes."""
+
+
+WSMediaHandler = TextBaseHandlerWS | BinaryBaseHandlerWS
+
+ERROR_CLOSE_FALLBACK: Final = 3011
+"""Close code used instead of an ``error_close_code`` that cannot go on the wire."""
+
+
+class WebSocketOptions:
+    """Options shared by every WebSocket connection of an app (``app.ws_options``).
+
+    Attributes:
+        media_handlers: Handler per payload type for ``send_media`` and
+            ``receive_media``. TEXT defaults to ``JSONHandlerWS`` and BINARY to
+            ``MessagePackHandlerWS`` (both from default plugins); assign a key to
+            override it. A TEXT slot takes a ``TextBaseHandlerWS`` and a BINARY
+            slot a ``BinaryBaseHandlerWS``; the app checks this when it starts.
+        max_receive_queue: How many client messages lanner may buffer to notice
+            a lost connection on servers that do not report it themselves (ASGI
+            spec before 2.4). ``0`` turns that fallback off. Servers on spec 2.4
+            or later (every current uvicorn) need no buffer, and lanner runs no
+            background reader for them whatever this says.
+        error_close_code: Close code for an unhandled error after accept (1011).
+            A code that cannot be sent on the wire falls back to 3011.
+        default_close_reasons: Reason text per close code, sent with
+            ``close(code)`` when no reason is given and the server supports
+            close reasons (ASGI WebSocket spec 2.3 or later).
+        max_message_size: The largest incoming message, in bytes, that
+            ``receive_*`` accepts; a larger one closes the connection with 1009.
+            ``None`` leaves the limit to the server (uvicorn's ``--ws-max-size``).
+    """
+
+    __slots__ = (
+        "default_close_reasons",
+        "error_close_code",
+        "max_message_size",
+        "max_receive_queue",
+        "media_handlers",
+    )
+
+    def __init__(self) -> None:
+        self.media_handlers: OwnedDict[WebSocketPayloadType, WSMediaHandler] = OwnedDict(
+            "ws_options.media_handlers"
+        )
+        self.max_receive_queue: int = 4
+        self.error_close_code: int = 1011
+        self.default_close_reasons: dict[int, str] = {
+            1000: "Normal Closure",
+            1011: "Internal Server Error",
+            3011: "Internal Server Error",
+        }
+        self.max_message_size: int | None = None

@@ -1,0 +1,34 @@
+"""Shared test setup: async tests without a plugin, and plugin autoload off.
+
+``async def`` tests run on a fresh event loop each (``asyncio.run``), so the
+suite needs no async pytest plugin. The repo's own environment has both plugin
+distributions installed, and installed plugins autoload; core tests therefore
+run with autoload off, and plugin tests opt in explicitly (DESIGN.md §2b).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from typing import Any
+
+import pytest
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """Run coroutine test functions to completion on a new event loop."""
+    if not inspect.iscoroutinefunction(pyfuncitem.obj):
+        return None
+    names = pyfuncitem._fixtureinfo.argnames
+    kwargs: dict[str, Any] = {name: pyfuncitem.funcargs[name] for name in names}
+    asyncio.run(pyfuncitem.obj(**kwargs))
+    return True
+
+
+@pytest.fixture(autouse=True)
+def _no_plugin_autoload(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep installed plugins out of every test unless the test opts in."""
+    monkeypatch.setenv("LANNER_DISABLE_PLUGIN_AUTOLOAD", "1")
+    monkeypatch.delenv("LANNER_PLUGINS", raising=False)
+    monkeypatch.delenv("LANNER_DISABLE_PLUGINS", raising=False)
