@@ -1,5 +1,7 @@
 """lanner: real-time web apps over ASGI, with WebSocket, Server-Sent Events and plugins."""
 
+from lanner._tasks import create_task
+from lanner.app import App
 from lanner.errors import (
     HTTPBadRequest,
     HTTPConflict,
@@ -29,11 +31,16 @@ from lanner.errors import (
     WebSocketServerError,
 )
 from lanner.hookspecs import hookimpl
+from lanner.request import Request
+from lanner.response import Response
+from lanner.sse import SSEvent
+from lanner.ws import WebSocket
 from lanner.ws_options import WebSocketOptions, WebSocketPayloadType
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "App",
     "HTTPBadRequest",
     "HTTPConflict",
     "HTTPContentTooLarge",
@@ -56,11 +63,16 @@ __all__ = [
     "PayloadTypeError",
     "PluginConflictError",
     "PluginLoadError",
+    "Request",
+    "Response",
+    "SSEvent",
+    "WebSocket",
     "WebSocketDisconnected",
     "WebSocketHandlerNotFound",
     "WebSocketOptions",
     "WebSocketPathNotFound",
     "WebSocketPayloadType",
     "WebSocketServerError",
+    "create_task",
     "hookimpl",
 ]

@@ -1,0 +1,257 @@
+"""The lanner application: an ASGI 3 callable assembled from routes, middleware and plugins."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from lanner import plugins as _plugins
+from lanner._middleware import check_middleware
+from lanner._owned import OwnedDict
+from lanner._plugin_config import resolve_section
+from lanner._resources import RouteTarget, build_route_target
+from lanner._serve import ErrorHandler, Server, Sink, accepts_ws
+from lanner._types import Receive, Scope, Send
+from lanner.error_handlers import logger
+from lanner.options import RequestOptions, ResponseOptions
+from lanner.routing import CompiledRouter
+from lanner.sse import SSEOptions
+from lanner.ws import WebSocketContext
+from lanner.ws_options import WebSocketOptions
+
+if TYPE_CHECKING:
+    from lanner.plugins import PluginAssembly
+
+__all__ = ["App"]
+
+
+class App:
+    """An ASGI application serving HTTP, WebSocket and Server-Sent Events.
+
+    Args:
+        middleware: One middleware object or a sequence of them; see
+            :meth:`add_middleware`.
+        plugins: In-process plugin objects (modules, classes or instances with
+            ``@lanner.hookimpl`` methods), called in this order.
+        autoload_plugins: ``True`` loads every installed plugin (entry-point
+            group ``lanner``); ``False`` none; a list of names only those.
+        disable_plugins: Names of plugins never to load (or import).
+        plugin_config: Configuration per plugin name; values may be
+            ``{"$env": "VAR"}`` or ``{"$file": "path"}``.
+
+    The app is assembled when created (plugins are loaded and their
+    contributions are visible in ``app.ws_options`` and friends) and frozen at
+    its first request or lifespan startup; ``add_*`` after that raises
+    ``RuntimeError``.
+    """
+
+    def __init__(
+        self,
+        *,
+        middleware: object | Sequence[object] | None = None,
+        plugins: Sequence[object] = (),
+        autoload_plugins: bool | Sequence[str] = True,
+        disable_plugins: Sequence[str] = (),
+        plugin_config: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.req_options = RequestOptions()
+        """How requests are read: media handlers and body size limit."""
+        self.resp_options = ResponseOptions()
+        """How responses are written: media handlers and default media type."""
+        self.ws_options = WebSocketOptions()
+        """Options shared by every WebSocket connection."""
+        self.sse_options = SSEOptions()
+        """Server-Sent Events options (keep-alive ping interval)."""
+        self.error_handlers: OwnedDict[type[BaseException], ErrorHandler] = OwnedDict(
+            "error handlers"
+        )
+        """Error handler per exception class, after plugin precedence."""
+        self._router: CompiledRouter[RouteTarget] = CompiledRouter()
+        self._sinks: list[tuple[re.Pattern[str], Sink, bool]] = []
+        self._middleware: list[object] = []
+        self._plugin_config_raw: dict[str, Any] = dict(plugin_config or {})
+        self._server: Server | None = None
+        if middleware is not None:
+            self.add_middleware(middleware)
+        self._plugins: PluginAssembly = _plugins.assemble(
+            self,
+            plugins=plugins,
+            autoload=autoload_plugins,
+            disable=disable_plugins,
+        )
+
+    def __repr__(self) -> str:
+        state = "serving" if self._server is not None else "assembling"
+        return f"<lanner.App {state}, {len(self._router.templates)} routes>"
+
+    # -- configuration ----------------------------------------------------------
+
+    def plugin_config(self, name: str) -> dict[str, Any]:
+        """Return plugin ``name``'s config section with ``$env``/``$file`` resolved.
+
+        Returns an empty dict when the app gives no config for it.
+        """
+        return resolve_section(self._plugin_config_raw, name)
+
+    @property
+    def plugin_assembly(self) -> PluginAssembly:
+        """The loaded plugins and what each contributed (for tools and tests)."""
+        return self._plugins
+
+    def _check_open(self, what: str) -> None:
+        if self._server is not None:
+            raise RuntimeError(
+                f"Cannot {what} after the app has started: lanner compiles routes, "
+                "middleware, sinks and error handlers into its serving path at the "
+                "first request or lifespan startup. Do it before serving the app."
+            )
+
+    def add_route(self, uri_template: str, resource: object, *, suffix: str | None = None) -> None:
+        """Route ``uri_template`` to ``resource``'s responders.
+
+        Responders are ``async def on_<method>(self, req, resp, **fields)`` and
+        ``async def on_websocket(self, req, ws, **fields)``; with ``suffix``,
+        ``on_<method>_<suffix>`` (so one class can serve several routes).
+
+        Raises:
+            ValueError: The template is malformed or conflicts with a route.
+            TypeError: A responder is not ``async def``, or there is none.
+            RuntimeError: The app has started.
+        """
+        self._check_open("add a route")
+        self._router.add(uri_template, build_route_target(resource, suffix))
+
+    def add_sink(self, sink: Sink, prefix: str | re.Pattern[str] = "/") -> None:
+        """Send every request whose path matches ``prefix`` and no route to ``sink``.
+
+        ``prefix`` is a regular expression matched at the start of the path
+        (``"/foo"`` also matches ``"/foobar"``); its named groups become
+        keyword arguments. Routes always win over sinks, and the sink added
+        last is tried first. A sink is called as ``sink(req, resp, **groups)``
+        for HTTP and ``sink(req, None, ws=ws, **groups)`` for a WebSocket
+        handshake, the latter only if its signature accepts ``ws``.
+
+        Raises:
+            TypeError: ``sink`` is not ``async def``.
+            RuntimeError: The app has started.
+        """
+        self._check_open("add a sink")
+        self._sinks.insert(0, _compile_sink(sink, prefix, owner="the app"))
+
+    def add_error_handler(
+        self,
+        exception: type[BaseException] | Iterable[type[BaseException]],
+        handler: ErrorHandler,
+    ) -> None:
+        """Handle ``exception`` (and subclasses) with ``handler``.
+
+        ``handler`` is ``async def handler(req, resp, ex, params, *, ws=None)``;
+        for WebSocket connections ``resp`` is ``None`` and ``ws`` is given
+        (only if the signature accepts it). The most specific class wins.
+
+        Raises:
+            TypeError: ``handler`` is not ``async def`` or ``exception`` is not
+                an exception class.
+            RuntimeError: The app has started.
+        """
+        self._check_open("add an error handler")
+        classes = [exception] if isinstance(exception, type) else list(exception)
+        if not inspect.iscoroutinefunction(handler):
+            raise TypeError(
+                f"Error handler {handler!r} must be a coroutine function "
+                "(async def handler(req, resp, ex, params, *, ws=None))."
+            )
+        for cls in classes:
+            if not (isinstance(cls, type) and issubclass(cls, BaseException)):
+                raise TypeError(f"add_error_handler() takes exception classes, got {cls!r}.")
+            self.error_handlers[cls] = handler
+
+    def add_middleware(self, middleware: object | Sequence[object]) -> None:
+        """Add one middleware object, or a sequence of them, after those already added.
+
+        A middleware has any of ``process_request(req, resp)``,
+        ``process_resource(req, resp, resource, params)``,
+        ``process_response(req, resp, resource, req_succeeded)``,
+        ``process_request_ws(req, ws)``, ``process_resource_ws(req, ws, resource,
+        params)``, ``process_startup(scope, event)`` and
+        ``process_shutdown(scope, event)``, all ``async``.
+
+        Raises:
+            TypeError: The object has no middleware method, an unknown
+                ``process_*`` method, or a method that is not ``async``.
+            RuntimeError: The app has started.
+        """
+        self._check_open("add middleware")
+        items = list(middleware) if isinstance(middleware, (list, tuple)) else [middleware]
+        for item in items:
+            check_middleware(item)
+        self._middleware.extend(items)
+
+    # -- serving --------------------------------------------------------------
+
+    def freeze(self) -> Server:
+        """Compile the serving path now (it also happens at the first call).
+
+        Raises:
+            lanner.PluginConflictError: Two plugins of one layer claim a key
+                the app did not settle.
+            TypeError: A media handler slot holds the wrong handler type.
+        """
+        if self._server is not None:
+            return self._server
+        assembly = self._plugins
+        assembly.check()
+        plugin_sinks = [_compile_sink(s, p, owner=o) for p, s, o in assembly.sinks]
+        server = Server(
+            router=self._router,
+            middleware=[*assembly.middleware, *self._middleware],
+            sinks=[*self._sinks, *plugin_sinks],
+            error_handlers=dict(self.error_handlers),
+            lifespans=assembly.lifespans,
+            req_options=self.req_options,
+            resp_options=self.resp_options,
+            ws_ctx=WebSocketContext(self.ws_options),
+            ping_interval=self.sse_options.ping_interval,
+        )
+        for owned in (
+            self.error_handlers,
+            self.ws_options.media_handlers,
+            self.req_options.media_handlers,
+            self.resp_options.media_handlers,
+        ):
+            owned.freeze()
+        self._server = server
+        return server
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one ASGI connection (``http``, ``websocket`` or ``lifespan``)."""
+        server = self._server
+        if server is None:
+            try:
+                server = self.freeze()
+            except Exception as ex:
+                if scope["type"] != "lifespan":
+                    raise
+                # Report the assembly error as a failed startup, which servers
+                # show and act on, rather than as a crash of the lifespan task.
+                logger.error("The app could not start", exc_info=ex)
+                await receive()
+                await send({"type": "lifespan.startup.failed", "message": f"{ex}"})
+                return
+        await server(scope, receive, send)
+
+
+def _compile_sink(
+    sink: Sink, prefix: str | re.Pattern[str], owner: str
+) -> tuple[re.Pattern[str], Sink, bool]:
+    if not inspect.iscoroutinefunction(sink) and not inspect.iscoroutinefunction(
+        getattr(sink, "__call__", None)  # noqa: B004
+    ):
+        raise TypeError(
+            f"Sink {sink!r} from {owner} must be a coroutine function "
+            "(async def sink(req, resp, ws=None, **params))."
+        )
+    pattern = re.compile(prefix) if isinstance(prefix, str) else prefix
+    return pattern, sink, accepts_ws(sink)

@@ -1,0 +1,17 @@
+"""Test helpers: drive a lanner app in-process, over HTTP, SSE and WebSocket."""
+
+from lanner.testing._http import Result, StreamedResult
+from lanner.testing._sse_parser import ParsedEvent, SSEParser
+from lanner.testing._ws import SimulatedWebSocket
+from lanner.testing.client import TestClient
+from lanner.testing.conductor import ASGIConductor
+
+__all__ = [
+    "ASGIConductor",
+    "ParsedEvent",
+    "Result",
+    "SSEParser",
+    "SimulatedWebSocket",
+    "StreamedResult",
+    "TestClient",
+]

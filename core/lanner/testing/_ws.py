@@ -1,0 +1,247 @@
+"""A simulated WebSocket client driving an app in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import msgpack
+
+from lanner._types import ASGIApp, Message, Scope
+from lanner.errors import (
+    PayloadTypeError,
+    WebSocketDisconnected,
+    WebSocketHandlerNotFound,
+    WebSocketPathNotFound,
+    WebSocketServerError,
+)
+from lanner.testing._http import call_app
+
+__all__ = ["SimulatedClientDisconnected", "SimulatedWebSocket", "error_for_close_code"]
+
+
+class SimulatedClientDisconnected(OSError):
+    """What the simulated server raises on a send after the client left (spec 2.4)."""
+
+
+def error_for_close_code(code: int, reason: str | None = None) -> WebSocketDisconnected:
+    """Return the :class:`~lanner.WebSocketDisconnected` subclass for a close code."""
+    if code == 3404:
+        return WebSocketPathNotFound(code, reason)
+    if code == 3405:
+        return WebSocketHandlerNotFound(code, reason)
+    if code in (1011, 3011):
+        return WebSocketServerError(code, reason)
+    return WebSocketDisconnected(code, reason)
+
+
+class SimulatedWebSocket:
+    """The client end of an in-process WebSocket connection.
+
+    Created by ``ASGIConductor.simulate_ws()``; entering it performs the
+    handshake, and a denied handshake raises the matching
+    :class:`~lanner.WebSocketDisconnected` (3404, 3405, 3000 + status, 1011).
+    Every receive waits at most ``timeout`` seconds and then raises
+    ``TimeoutError`` naming the path, so a test never hangs. Messages the app
+    sent before closing are delivered before the close is reported.
+
+    Args:
+        spec_version: The ASGI spec version the simulated server reports.
+            From ``"2.4"`` (the default, like every current uvicorn) a send
+            after the client left raises; before it, such sends are dropped
+            silently, as older servers did.
+    """
+
+    def __init__(
+        self, app: ASGIApp, scope: Scope, *, timeout: float, spec_version: str = "2.4"
+    ) -> None:
+        self._app = app
+        self._scope = scope
+        self.timeout = timeout
+        self._raise_on_lost_send = _version(spec_version) >= (2, 4)
+        self._to_app: asyncio.Queue[Message] = asyncio.Queue()
+        self._from_app: asyncio.Queue[Message] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._client_closed = False
+        self._server_closed = False
+        self.ready = False
+        """Whether the handshake was accepted and neither side has closed."""
+        self.close_code: int | None = None
+        """The close code, once the connection is closed (either side)."""
+        self.close_reason: str | None = None
+        """The close reason the app sent, if any."""
+        self.subprotocol: str | None = None
+        """The subprotocol the app selected when accepting."""
+        self.headers: dict[str, str] = {}
+        """Extra headers the app sent with ``accept()``."""
+        self.sent_after_close = 0
+        """How many messages the app tried to send after the client left."""
+
+    @property
+    def path(self) -> str:
+        """The path this connection was opened on."""
+        return str(self._scope["path"])
+
+    @property
+    def closed(self) -> bool:
+        """Whether either side has closed the connection."""
+        return self._client_closed or self._server_closed
+
+    # -- the server side, as the app sees it --------------------------------------
+
+    async def _app_receive(self) -> Message:
+        if self._client_closed and self._to_app.empty():
+            return {"type": "websocket.disconnect", "code": self.close_code or 1000}
+        return await self._to_app.get()
+
+    async def _app_send(self, message: Message) -> None:
+        if self._client_closed or self._server_closed:
+            self.sent_after_close += 1
+            if self._raise_on_lost_send:
+                raise SimulatedClientDisconnected("the WebSocket client has disconnected")
+            return
+        if message["type"] == "websocket.close":
+            self._server_closed = True
+        await self._from_app.put(message)
+
+    # -- the client side --------------------------------------------------------
+
+    async def __aenter__(self) -> SimulatedWebSocket:
+        self._task = asyncio.get_running_loop().create_task(
+            call_app(self._app, self._scope, self._app_receive, self._app_send),
+            name=f"simulated ws app {self.path}",
+        )
+        await self._to_app.put({"type": "websocket.connect"})
+        message = await self._next("the handshake")
+        if message["type"] == "websocket.accept":
+            self.ready = True
+            self.subprotocol = message.get("subprotocol")
+            self.headers = {
+                n.decode("latin-1"): v.decode("latin-1") for n, v in message.get("headers", [])
+            }
+            return self
+        if message["type"] == "websocket.close":
+            self.close_code = int(message.get("code", 1000))
+            self.close_reason = message.get("reason")
+            await self._wait_app()
+            raise error_for_close_code(self.close_code, self.close_reason)
+        raise AssertionError(f"Expected websocket.accept or close, got {message['type']!r}.")
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def _next(self, what: str) -> Message:
+        task = self._task
+        assert task is not None
+        getter = asyncio.ensure_future(self._from_app.get())
+        done, _ = await asyncio.wait(
+            {getter, task}, timeout=self.timeout, return_when=asyncio.FIRST_COMPLETED
+        )
+        if getter in done:
+            return getter.result()
+        getter.cancel()
+        if task in done:
+            exc = task.exception()
+            if exc is not None:
+                raise exc
+            return {"type": "websocket.close", "code": 1006}
+        raise TimeoutError(
+            f"No {what} from the app on WebSocket {self.path} within {self.timeout} s."
+        )
+
+    async def _wait_app(self) -> None:
+        task = self._task
+        if task is None or task.done():
+            if task is not None and not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(task), self.timeout)
+        except asyncio.TimeoutError:
+            task.cancel()
+            raise TimeoutError(
+                f"The app's WebSocket handler for {self.path} did not return within "
+                f"{self.timeout} s after the connection closed."
+            ) from None
+
+    async def _receive_message(self) -> Message:
+        if self._server_closed and self._from_app.empty():
+            raise error_for_close_code(self.close_code or 1000, self.close_reason)
+        message = await self._next("message")
+        if message["type"] == "websocket.close":
+            self.ready = False
+            self.close_code = int(message.get("code", 1000))
+            self.close_reason = message.get("reason")
+            self._server_closed = True
+            raise error_for_close_code(self.close_code, self.close_reason)
+        return message
+
+    async def receive_text(self) -> str:
+        """Return the next TEXT message from the app.
+
+        Raises:
+            PayloadTypeError: The app sent BINARY.
+            WebSocketDisconnected: The app closed the connection (``.code``).
+            TimeoutError: Nothing arrived within the timeout.
+        """
+        message = await self._receive_message()
+        text = message.get("text")
+        if text is None:
+            raise PayloadTypeError("Expected a TEXT message from the app, got BINARY.")
+        return str(text)
+
+    async def receive_data(self) -> bytes:
+        """Return the next BINARY message from the app (see :meth:`receive_text`)."""
+        message = await self._receive_message()
+        data = message.get("bytes")
+        if data is None:
+            raise PayloadTypeError("Expected a BINARY message from the app, got TEXT.")
+        return bytes(data)
+
+    async def receive_json(self) -> Any:
+        """Return the next TEXT message decoded as JSON."""
+        return json.loads(await self.receive_text())
+
+    async def receive_msgpack(self) -> Any:
+        """Return the next BINARY message decoded as MessagePack."""
+        return msgpack.unpackb(await self.receive_data(), raw=False)
+
+    async def _send(self, message: Message) -> None:
+        if self._client_closed:
+            raise WebSocketDisconnected(self.close_code or 1000)
+        await self._to_app.put(message)
+
+    async def send_text(self, payload: str) -> None:
+        """Send a TEXT message to the app."""
+        await self._send({"type": "websocket.receive", "text": payload})
+
+    async def send_data(self, payload: bytes | bytearray | memoryview) -> None:
+        """Send a BINARY message to the app."""
+        await self._send({"type": "websocket.receive", "bytes": bytes(payload)})
+
+    async def send_json(self, media: Any) -> None:
+        """Send ``media`` as a JSON TEXT message."""
+        await self.send_text(json.dumps(media))
+
+    async def send_msgpack(self, media: Any) -> None:
+        """Send ``media`` as a MessagePack BINARY message."""
+        await self.send_data(msgpack.packb(media, use_bin_type=True))
+
+    async def close(self, code: int = 1000, reason: str | None = None) -> None:
+        """Leave as a client would, then wait (bounded) for the app's handler to return."""
+        if not self._client_closed:
+            self._client_closed = True
+            self.ready = False
+            if self.close_code is None:
+                self.close_code = code
+            message: Message = {"type": "websocket.disconnect", "code": code}
+            if reason is not None:
+                message["reason"] = reason
+            await self._to_app.put(message)
+        await self._wait_app()
+
+
+def _version(raw: str) -> tuple[int, int]:
+    major, _, minor = raw.partition(".")
+    return int(major), int(minor or 0)

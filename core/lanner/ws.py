@@ -1,0 +1,412 @@
+"""The WebSocket connection handed to ``on_websocket`` responders.
+
+Lost-connection detection: ASGI servers on spec 2.4 or later (every current
+uvicorn implementation) raise on a send to a closed connection, and lanner
+turns that into :class:`~lanner.WebSocketDisconnected`; such connections run
+no background task at all. Only on older servers, and only while
+``ws_options.max_receive_queue`` is positive, does lanner start a small reader
+task that buffers client messages and notices the disconnect, so that an
+endpoint that only sends still learns the client has gone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+from lanner._types import Message, Receive, Scope, Send
+from lanner.errors import PayloadTypeError, WebSocketDisconnected
+from lanner.media.base import BinaryBaseHandlerWS, TextBaseHandlerWS
+from lanner.ws_options import ERROR_CLOSE_FALLBACK, WebSocketOptions, WebSocketPayloadType
+
+__all__ = ["WebSocket", "WebSocketContext", "is_sendable_close_code"]
+
+_TEXT: Final = WebSocketPayloadType.TEXT
+_BINARY: Final = WebSocketPayloadType.BINARY
+
+# RFC 6455 §7.4: codes an endpoint may put in a Close frame. 1004-1006 and 1015
+# are reserved for local use and never sent; 1016-2999 belong to the protocol.
+_SENDABLE_STANDARD: Final = frozenset({1000, 1001, 1002, 1003, *range(1007, 1015)})
+
+_NO_STATUS_RECEIVED: Final = 1005
+_ABNORMAL_CLOSURE: Final = 1006
+
+
+def is_sendable_close_code(code: int) -> bool:
+    """Return whether ``code`` may be sent in a WebSocket Close frame."""
+    return code in _SENDABLE_STANDARD or 3000 <= code <= 4999
+
+
+class _State(enum.Enum):
+    HANDSHAKE = "handshake"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class WebSocketContext:
+    """What every connection of an app shares, prepared once when the app starts.
+
+    PERF: the handlers' bound methods and the options are resolved here, so
+    each message costs no lookup through ``ws_options``.
+    """
+
+    __slots__ = (
+        "binary_deserialize",
+        "binary_serialize",
+        "close_reasons",
+        "error_close_code",
+        "max_receive_queue",
+        "text_deserialize",
+        "text_serialize",
+    )
+
+    def __init__(self, options: WebSocketOptions) -> None:
+        text = options.media_handlers.get(_TEXT)
+        binary = options.media_handlers.get(_BINARY)
+        self.text_serialize = text.serialize if isinstance(text, TextBaseHandlerWS) else None
+        self.text_deserialize = text.deserialize if isinstance(text, TextBaseHandlerWS) else None
+        self.binary_serialize = (
+            binary.serialize if isinstance(binary, BinaryBaseHandlerWS) else None
+        )
+        self.binary_deserialize = (
+            binary.deserialize if isinstance(binary, BinaryBaseHandlerWS) else None
+        )
+        if options.max_receive_queue < 0:
+            raise ValueError(
+                "ws_options.max_receive_queue must be 0 (off) or a positive int; "
+                f"got {options.max_receive_queue!r}."
+            )
+        self.max_receive_queue = options.max_receive_queue
+        code = options.error_close_code
+        self.error_close_code = code if is_sendable_close_code(code) else ERROR_CLOSE_FALLBACK
+        self.close_reasons = dict(options.default_close_reasons)
+
+
+def _spec_at_least(scope: Scope, wanted: tuple[int, int]) -> bool:
+    raw = str(scope.get("asgi", {}).get("spec_version", "2.0"))
+    try:
+        major, _, minor = raw.partition(".")
+        return (int(major), int(minor or 0)) >= wanted
+    except ValueError:
+        return False
+
+
+class WebSocket:
+    """One WebSocket connection, from handshake to close.
+
+    The handshake is pending until :meth:`accept`; :meth:`close` before that
+    denies it (the client gets HTTP 403). Receives raise
+    :class:`~lanner.WebSocketDisconnected` once the client has gone, and so do
+    sends, as soon as the server or lanner knows it.
+    """
+
+    __slots__ = (
+        "_close_code",
+        "_close_reason",
+        "_ctx",
+        "_lost_code",
+        "_pump_task",
+        "_queue",
+        "_receive",
+        "_scope",
+        "_send",
+        "_server_send",
+        "_state",
+        "_supports_reason",
+        "subprotocols",
+    )
+
+    def __init__(self, scope: Scope, receive: Receive, send: Send, ctx: WebSocketContext) -> None:
+        self._scope = scope
+        self._receive = receive
+        self._send = send
+        self._server_send = send
+        self._ctx = ctx
+        self._state = _State.HANDSHAKE
+        self._close_code: int | None = None
+        self._close_reason: str | None = None
+        self._lost_code: int | None = None
+        self._pump_task: asyncio.Task[None] | None = None
+        self._queue: asyncio.Queue[Message] | None = None
+        self._supports_reason = _spec_at_least(scope, (2, 3))
+        self.subprotocols: tuple[str, ...] = tuple(scope.get("subprotocols", ()))
+        """The subprotocols the client offered, in its order of preference."""
+
+    def __repr__(self) -> str:
+        return f"<WebSocket {self._scope.get('path')!r} {self._state.value}>"
+
+    # -- state ----------------------------------------------------------------
+
+    @property
+    def ready(self) -> bool:
+        """Whether the connection is accepted and not (known to be) closed."""
+        return self._state is _State.OPEN and self._lost_code is None
+
+    @property
+    def closed(self) -> bool:
+        """Whether the connection is closed, by the app or by the client."""
+        return self._state is _State.CLOSED or self._lost_code is not None
+
+    @property
+    def close_code(self) -> int | None:
+        """The close code once closed (the app's, or the client's), else ``None``."""
+        return self._close_code if self._close_code is not None else self._lost_code
+
+    @property
+    def error_close_code(self) -> int:
+        """The close code for an unhandled error (``ws_options.error_close_code``)."""
+        return self._ctx.error_close_code
+
+    # -- handshake ------------------------------------------------------------
+
+    async def accept(
+        self,
+        subprotocol: str | None = None,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+    ) -> None:
+        """Accept the handshake, optionally selecting a subprotocol.
+
+        Args:
+            subprotocol: One of :attr:`subprotocols` to select, or ``None``.
+            headers: Extra response headers for the handshake's 101 response.
+
+        Raises:
+            RuntimeError: The connection was already accepted.
+            WebSocketDisconnected: The connection was closed (by the app) or the
+                client left before the handshake completed.
+        """
+        if self._state is _State.OPEN:
+            raise RuntimeError(
+                "accept() was already called for this WebSocket; call it once, "
+                "before the first send or receive."
+            )
+        if self._state is _State.CLOSED:
+            raise WebSocketDisconnected(self.close_code or _ABNORMAL_CLOSURE)
+        message: Message = {"type": "websocket.accept", "subprotocol": subprotocol}
+        if headers:
+            items = headers.items() if isinstance(headers, Mapping) else headers
+            message["headers"] = [
+                (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in items
+            ]
+        try:
+            await self._server_send(message)
+        except OSError as exc:
+            self._state = _State.CLOSED
+            self._close_code = _ABNORMAL_CLOSURE
+            raise WebSocketDisconnected(_ABNORMAL_CLOSURE) from exc
+        self._state = _State.OPEN
+        ctx = self._ctx
+        if ctx.max_receive_queue and not _spec_at_least(self._scope, (2, 4)):
+            self._start_pump(ctx.max_receive_queue)
+
+    async def close(self, code: int = 1000, reason: str | None = None) -> None:
+        """Close the connection; before :meth:`accept`, deny the handshake (HTTP 403).
+
+        Closing an already-closed connection does nothing.
+
+        Args:
+            code: The close code: 1000-1003, 1007-1014 or 3000-4999.
+            reason: A short text sent with the code where the server supports
+                it (ASGI spec 2.3+); defaults to ``ws_options.default_close_reasons``.
+
+        Raises:
+            ValueError: ``code`` cannot be sent in a Close frame.
+        """
+        if not is_sendable_close_code(code):
+            raise ValueError(
+                f"WebSocket close code {code} cannot be sent: use 1000-1003, "
+                "1007-1014 or an application code in 3000-4999."
+            )
+        if self._state is _State.CLOSED:
+            return
+        self._state = _State.CLOSED
+        self._close_code = code
+        message: Message = {"type": "websocket.close", "code": code}
+        if self._supports_reason:
+            text = reason if reason is not None else self._ctx.close_reasons.get(code)
+            if text:
+                message["reason"] = text
+                self._close_reason = text
+        try:
+            await self._server_send(message)
+        except OSError:
+            pass  # the client already left; the connection is closed either way
+        finally:
+            self._stop_pump()
+
+    # -- receiving ------------------------------------------------------------
+
+    async def _receive_message(self) -> Message:
+        if self._state is not _State.OPEN:
+            if self._state is _State.HANDSHAKE:
+                raise RuntimeError("Call accept() before receiving on a WebSocket.")
+            raise WebSocketDisconnected(self.close_code or _NO_STATUS_RECEIVED)
+        message = await self._receive()
+        if message["type"] == "websocket.receive":
+            return message
+        return self._on_disconnect(message)
+
+    def _on_disconnect(self, message: Message) -> Message:
+        code = int(message.get("code") or _NO_STATUS_RECEIVED)
+        self._state = _State.CLOSED
+        self._lost_code = code
+        self._close_code = code
+        self._stop_pump()
+        raise WebSocketDisconnected(code, message.get("reason") or None)
+
+    async def receive_text(self) -> str:
+        """Return the next message, which must be TEXT.
+
+        Raises:
+            PayloadTypeError: The message was BINARY (the connection stays usable).
+            WebSocketDisconnected: The client has gone.
+        """
+        message = await self._receive_message()
+        text = message.get("text")
+        if text is None:
+            raise PayloadTypeError("Expected a TEXT WebSocket message, but got a BINARY one.")
+        return str(text)
+
+    async def receive_data(self) -> bytes:
+        """Return the next message, which must be BINARY.
+
+        Raises:
+            PayloadTypeError: The message was TEXT (the connection stays usable).
+            WebSocketDisconnected: The client has gone.
+        """
+        message = await self._receive_message()
+        data = message.get("bytes")
+        if data is None:
+            raise PayloadTypeError("Expected a BINARY WebSocket message, but got a TEXT one.")
+        return bytes(data)
+
+    async def receive_media(self) -> Any:
+        """Return the next message decoded by the handler for its payload type.
+
+        TEXT messages go to ``media_handlers[TEXT]`` (JSON by default), BINARY
+        ones to ``media_handlers[BINARY]`` (MessagePack by default).
+
+        Raises:
+            WebSocketDisconnected: The client has gone.
+            Exception: Whatever the decoder raises for a bad payload (for JSON,
+                ``json.JSONDecodeError``); the connection stays usable.
+        """
+        message = await self._receive_message()
+        text = message.get("text")
+        if text is not None:
+            decode_text = self._ctx.text_deserialize
+            if decode_text is None:
+                raise PayloadTypeError("No media handler is set for TEXT WebSocket messages.")
+            return decode_text(text)
+        decode_binary = self._ctx.binary_deserialize
+        if decode_binary is None:
+            raise PayloadTypeError("No media handler is set for BINARY WebSocket messages.")
+        return decode_binary(message.get("bytes") or b"")
+
+    # -- sending --------------------------------------------------------------
+
+    async def _send_message(self, message: Message) -> None:
+        if self._state is not _State.OPEN:
+            if self._state is _State.HANDSHAKE:
+                raise RuntimeError("Call accept() before sending on a WebSocket.")
+            raise WebSocketDisconnected(self.close_code or _NO_STATUS_RECEIVED)
+        try:
+            await self._send(message)
+        except OSError as exc:
+            # ASGI spec 2.4: the server raises an OSError subclass when the
+            # client has gone.
+            self._state = _State.CLOSED
+            self._lost_code = self._lost_code or _ABNORMAL_CLOSURE
+            self._close_code = self._lost_code
+            self._stop_pump()
+            raise WebSocketDisconnected(self._lost_code) from exc
+
+    async def send_text(self, payload: str) -> None:
+        """Send a TEXT message.
+
+        Raises:
+            PayloadTypeError: ``payload`` is not a ``str``.
+            WebSocketDisconnected: The connection is closed.
+        """
+        if type(payload) is not str and not isinstance(payload, str):
+            raise PayloadTypeError(
+                f"send_text() takes a str, got {type(payload).__name__}; "
+                "use send_data() for bytes or send_media() for objects."
+            )
+        await self._send_message({"type": "websocket.send", "text": payload})
+
+    async def send_data(self, payload: bytes | bytearray | memoryview) -> None:
+        """Send a BINARY message.
+
+        Raises:
+            PayloadTypeError: ``payload`` is not bytes, bytearray or memoryview.
+            WebSocketDisconnected: The connection is closed.
+        """
+        if type(payload) is not bytes:
+            if not isinstance(payload, (bytes, bytearray, memoryview)):
+                raise PayloadTypeError(
+                    f"send_data() takes bytes, bytearray or memoryview, got "
+                    f"{type(payload).__name__}; use send_text() for str."
+                )
+            payload = bytes(payload)
+        await self._send_message({"type": "websocket.send", "bytes": payload})
+
+    async def send_media(self, media: object, payload_type: WebSocketPayloadType = _TEXT) -> None:
+        """Serialise ``media`` with the handler for ``payload_type`` and send it.
+
+        Raises:
+            WebSocketDisconnected: The connection is closed.
+        """
+        ctx = self._ctx
+        if payload_type is _TEXT:
+            encode_text = ctx.text_serialize
+            if encode_text is None:
+                raise PayloadTypeError("No media handler is set for TEXT WebSocket messages.")
+            await self._send_message({"type": "websocket.send", "text": encode_text(media)})
+            return
+        encode_binary = ctx.binary_serialize
+        if encode_binary is None:
+            raise PayloadTypeError("No media handler is set for BINARY WebSocket messages.")
+        await self._send_message({"type": "websocket.send", "bytes": bytes(encode_binary(media))})
+
+    # -- lost-connection fallback for servers before ASGI spec 2.4 -----------------
+
+    def _start_pump(self, max_queue: int) -> None:
+        queue: asyncio.Queue[Message] = asyncio.Queue(max_queue)
+        self._queue = queue
+        server_receive = self._receive
+        self._receive = queue.get
+        self._send = self._send_unless_lost
+        self._pump_task = asyncio.get_running_loop().create_task(
+            self._pump(server_receive, queue), name=f"lanner-ws-reader {self._scope.get('path')}"
+        )
+
+    async def _pump(self, server_receive: Receive, queue: asyncio.Queue[Message]) -> None:
+        while True:
+            message = await server_receive()
+            if message["type"] != "websocket.receive":
+                # Record the loss first: the queue may be full, and a sender
+                # must learn of it without waiting for the app to drain it.
+                self._lost_code = int(message.get("code") or _NO_STATUS_RECEIVED)
+                await queue.put(message)
+                return
+            await queue.put(message)
+
+    async def _send_unless_lost(self, message: Message) -> None:
+        if self._lost_code is not None:
+            raise OSError("the client has disconnected")
+        await self._server_send(message)
+
+    def _stop_pump(self) -> None:
+        task = self._pump_task
+        if task is not None:
+            self._pump_task = None
+            task.cancel()
+
+    async def _finish(self) -> None:
+        """Close the connection if the responder did not, and stop the reader."""
+        if self._state is not _State.CLOSED:
+            await self.close(1000)
+        self._stop_pump()
