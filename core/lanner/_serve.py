@@ -235,24 +235,6 @@ class Server:
                 self._content_types[content_type] = cached
         return cached
 
-    def _render_body(self, resp: Response) -> tuple[str | None, bytes]:
-        if resp.data is not None:
-            return resp.content_type or "application/octet-stream", resp.data
-        if resp.text is not None:
-            return resp.content_type or "text/plain; charset=utf-8", resp.text.encode()
-        if resp.has_media:
-            content_type = resp.content_type or self._default_media_type
-            found = self._resp_handlers.find(content_type)
-            if found is None:
-                raise TypeError(
-                    f"resp.media was set but no response media handler serves "
-                    f"{content_type!r}; register one in app.resp_options.media_handlers "
-                    "or set resp.content_type to one of: "
-                    f"{', '.join(sorted(self._resp_handlers))}."
-                )
-            return content_type, found[1].serialize(resp.media, content_type)
-        return resp.content_type, b""
-
     def _head(self, resp: Response, content_type: str | None) -> Headers:
         headers: Headers = []
         if content_type is not None:
@@ -271,15 +253,46 @@ class Server:
         if resp.stream is not None:
             await self._send_stream(req, resp, resp.stream, send)
             return
+        # PERF: the plain-body path is inlined; it runs once per request.
+        content_type: str | None
+        body: bytes
         try:
-            content_type, body = self._render_body(resp)
+            if resp.data is not None:
+                content_type, body = resp.content_type or "application/octet-stream", resp.data
+            elif resp.text is not None:
+                content_type = resp.content_type or "text/plain; charset=utf-8"
+                body = resp.text.encode()
+            elif resp.has_media:
+                content_type = resp.content_type or self._default_media_type
+                body = self._serialize_media(resp.media, content_type)
+            else:
+                content_type, body = resp.content_type, b""
         except Exception as ex:
             await self.handle_error(req, resp, ex, {})
-            content_type, body = self._render_body(resp)
-        headers = self._head(resp, content_type)
+            content_type, body = resp.content_type, resp.data or b""
+        headers: Headers = []
+        if content_type is not None:
+            encoded = self._content_types.get(content_type)
+            if encoded is None:
+                encoded = self._content_type_bytes(content_type)
+            headers.append((b"content-type", encoded))
+        extra = resp._headers
+        if extra:
+            headers.extend([(n.encode("latin-1"), v.encode("latin-1")) for n, v in extra])
         headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": int(resp.status), "headers": headers})
         await send({"type": "http.response.body", "body": b"" if req.method == "HEAD" else body})
+
+    def _serialize_media(self, media: object, content_type: str) -> bytes:
+        found = self._resp_handlers.find(content_type)
+        if found is None:
+            raise TypeError(
+                f"resp.media was set but no response media handler serves "
+                f"{content_type!r}; register one in app.resp_options.media_handlers "
+                "or set resp.content_type to one of: "
+                f"{', '.join(sorted(self._resp_handlers))}."
+            )
+        return found[1].serialize(media, content_type)
 
     async def _send_stream(
         self, req: Request, resp: Response, stream: AsyncIterator[bytes], send: Send

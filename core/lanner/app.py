@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 
 __all__ = ["App"]
 
+_FIELD_NAME = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)")
+# Responders take (self, req, resp_or_ws, **fields): a field cannot reuse these names.
+_RESERVED_FIELDS = frozenset({"self", "req", "resp", "ws"})
+
 
 class App:
     """An ASGI application serving HTTP, WebSocket and Server-Sent Events.
@@ -121,6 +125,11 @@ class App:
             RuntimeError: The app has started.
         """
         self._check_open("add a route")
+        for name in _RESERVED_FIELDS.intersection(_FIELD_NAME.findall(uri_template)):
+            raise ValueError(
+                f"URI template {uri_template!r} has a field named {name!r}, which would "
+                "clash with the responder's own parameter of that name; rename the field."
+            )
         self._router.add(uri_template, build_route_target(resource, suffix))
 
     def add_sink(self, sink: Sink, prefix: str | re.Pattern[str] = "/") -> None:
@@ -240,7 +249,14 @@ class App:
                 await receive()
                 await send({"type": "lifespan.startup.failed", "message": f"{ex}"})
                 return
-        await server(scope, receive, send)
+        # PERF: dispatch here rather than through Server.__call__: one frame less.
+        kind = scope["type"]
+        if kind == "http":
+            await server.handle_http(scope, receive, send)
+        elif kind == "websocket":
+            await server.handle_ws(scope, receive, send)
+        else:
+            await server(scope, receive, send)
 
 
 def _compile_sink(

@@ -45,13 +45,13 @@ class Request:
 
     __slots__ = (
         "_body",
+        "_context",
         "_cookies",
         "_headers",
         "_media",
         "_params",
         "_receive",
         "_stream_used",
-        "context",
         "method",
         "options",
         "path",
@@ -68,7 +68,7 @@ class Request:
         if root_path and path.startswith(root_path):
             path = path[len(root_path) :] or "/"
         self.path = path
-        self.context = types.SimpleNamespace()
+        self._context: types.SimpleNamespace | None = None
         self._headers: dict[str, str] | None = None
         self._params: dict[str, list[str]] | None = None
         self._cookies: dict[str, str] | None = None
@@ -78,6 +78,14 @@ class Request:
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.path!r}>"
+
+    @property
+    def context(self) -> types.SimpleNamespace:
+        """A plain namespace for per-request state (``req.context.user = ...``)."""
+        context = self._context
+        if context is None:
+            context = self._context = types.SimpleNamespace()
+        return context
 
     # -- URL ------------------------------------------------------------------
 

@@ -37,11 +37,11 @@ class Response:
     """
 
     __slots__ = (
+        "_context",
         "_headers",
         "_media",
         "complete",
         "content_type",
-        "context",
         "data",
         "options",
         "sse",
@@ -61,10 +61,18 @@ class Response:
         self.sse: AsyncIterator[SSEvent | None] | None = None
         self._headers: list[tuple[str, str]] | None = None
         self.complete = False
-        self.context = types.SimpleNamespace()
+        self._context: types.SimpleNamespace | None = None
 
     def __repr__(self) -> str:
         return f"<Response {int(self.status)}>"
+
+    @property
+    def context(self) -> types.SimpleNamespace:
+        """A plain namespace for per-request state (``req.context.user = ...``)."""
+        context = self._context
+        if context is None:
+            context = self._context = types.SimpleNamespace()
+        return context
 
     @property
     def media(self) -> Any:

@@ -45,6 +45,12 @@ class _State(enum.Enum):
     CLOSED = "closed"
 
 
+# PERF: module globals are cheaper to reach than enum members on the per-message path.
+_HANDSHAKE: Final = _State.HANDSHAKE
+_OPEN: Final = _State.OPEN
+_CLOSED: Final = _State.CLOSED
+
+
 class WebSocketContext:
     """What every connection of an app shares, prepared once when the app starts.
 
@@ -124,7 +130,7 @@ class WebSocket:
         self._send = send
         self._server_send = send
         self._ctx = ctx
-        self._state = _State.HANDSHAKE
+        self._state = _HANDSHAKE
         self._close_code: int | None = None
         self._close_reason: str | None = None
         self._lost_code: int | None = None
@@ -142,12 +148,12 @@ class WebSocket:
     @property
     def ready(self) -> bool:
         """Whether the connection is accepted and not (known to be) closed."""
-        return self._state is _State.OPEN and self._lost_code is None
+        return self._state is _OPEN and self._lost_code is None
 
     @property
     def closed(self) -> bool:
         """Whether the connection is closed, by the app or by the client."""
-        return self._state is _State.CLOSED or self._lost_code is not None
+        return self._state is _CLOSED or self._lost_code is not None
 
     @property
     def close_code(self) -> int | None:
@@ -177,12 +183,12 @@ class WebSocket:
             WebSocketDisconnected: The connection was closed (by the app) or the
                 client left before the handshake completed.
         """
-        if self._state is _State.OPEN:
+        if self._state is _OPEN:
             raise RuntimeError(
                 "accept() was already called for this WebSocket; call it once, "
                 "before the first send or receive."
             )
-        if self._state is _State.CLOSED:
+        if self._state is _CLOSED:
             raise WebSocketDisconnected(self.close_code or _ABNORMAL_CLOSURE)
         message: Message = {"type": "websocket.accept", "subprotocol": subprotocol}
         if headers:
@@ -193,10 +199,10 @@ class WebSocket:
         try:
             await self._server_send(message)
         except OSError as exc:
-            self._state = _State.CLOSED
+            self._state = _CLOSED
             self._close_code = _ABNORMAL_CLOSURE
             raise WebSocketDisconnected(_ABNORMAL_CLOSURE) from exc
-        self._state = _State.OPEN
+        self._state = _OPEN
         ctx = self._ctx
         if ctx.max_receive_queue and not _spec_at_least(self._scope, (2, 4)):
             self._start_pump(ctx.max_receive_queue)
@@ -219,9 +225,9 @@ class WebSocket:
                 f"WebSocket close code {code} cannot be sent: use 1000-1003, "
                 "1007-1014 or an application code in 3000-4999."
             )
-        if self._state is _State.CLOSED:
+        if self._state is _CLOSED:
             return
-        self._state = _State.CLOSED
+        self._state = _CLOSED
         self._close_code = code
         message: Message = {"type": "websocket.close", "code": code}
         if self._supports_reason:
@@ -237,24 +243,39 @@ class WebSocket:
             self._stop_pump()
 
     # -- receiving ------------------------------------------------------------
+    # PERF: each receive and send is one coroutine frame over the server's own
+    # call; the state check is an identity test, and a disconnect is only
+    # recognised on the slow path (a message without the expected payload).
 
-    async def _receive_message(self) -> Message:
-        if self._state is not _State.OPEN:
-            if self._state is _State.HANDSHAKE:
-                raise RuntimeError("Call accept() before receiving on a WebSocket.")
-            raise WebSocketDisconnected(self.close_code or _NO_STATUS_RECEIVED)
-        message = await self._receive()
-        if message["type"] == "websocket.receive":
-            return message
-        return self._on_disconnect(message)
+    def _not_open(self) -> Exception:
+        if self._state is _HANDSHAKE:
+            return RuntimeError("Call accept() before sending or receiving on a WebSocket.")
+        return WebSocketDisconnected(self.close_code or _NO_STATUS_RECEIVED)
 
-    def _on_disconnect(self, message: Message) -> Message:
+    def _on_disconnect(self, message: Message) -> WebSocketDisconnected:
         code = int(message.get("code") or _NO_STATUS_RECEIVED)
-        self._state = _State.CLOSED
+        self._state = _CLOSED
         self._lost_code = code
         self._close_code = code
         self._stop_pump()
-        raise WebSocketDisconnected(code, message.get("reason") or None)
+        return WebSocketDisconnected(code, message.get("reason") or None)
+
+    async def receive(self) -> str | bytes:
+        """Return the next message: ``str`` for TEXT, ``bytes`` for BINARY.
+
+        Raises:
+            WebSocketDisconnected: The client has gone.
+        """
+        if self._state is not _OPEN:
+            raise self._not_open()
+        message = await self._receive()
+        text = message.get("text")
+        if text is not None:
+            return str(text)
+        data = message.get("bytes")
+        if data is not None:
+            return bytes(data)
+        raise self._on_disconnect(message)
 
     async def receive_text(self) -> str:
         """Return the next message, which must be TEXT.
@@ -263,11 +284,15 @@ class WebSocket:
             PayloadTypeError: The message was BINARY (the connection stays usable).
             WebSocketDisconnected: The client has gone.
         """
-        message = await self._receive_message()
+        if self._state is not _OPEN:
+            raise self._not_open()
+        message = await self._receive()
         text = message.get("text")
         if text is None:
+            if message.get("bytes") is None:
+                raise self._on_disconnect(message)
             raise PayloadTypeError("Expected a TEXT WebSocket message, but got a BINARY one.")
-        return str(text)
+        return text  # type: ignore[no-any-return]
 
     async def receive_data(self) -> bytes:
         """Return the next message, which must be BINARY.
@@ -276,11 +301,15 @@ class WebSocket:
             PayloadTypeError: The message was TEXT (the connection stays usable).
             WebSocketDisconnected: The client has gone.
         """
-        message = await self._receive_message()
+        if self._state is not _OPEN:
+            raise self._not_open()
+        message = await self._receive()
         data = message.get("bytes")
         if data is None:
+            if message.get("text") is None:
+                raise self._on_disconnect(message)
             raise PayloadTypeError("Expected a BINARY WebSocket message, but got a TEXT one.")
-        return bytes(data)
+        return data if type(data) is bytes else bytes(data)
 
     async def receive_media(self) -> Any:
         """Return the next message decoded by the handler for its payload type.
@@ -293,35 +322,33 @@ class WebSocket:
             Exception: Whatever the decoder raises for a bad payload (for JSON,
                 ``json.JSONDecodeError``); the connection stays usable.
         """
-        message = await self._receive_message()
+        if self._state is not _OPEN:
+            raise self._not_open()
+        message = await self._receive()
         text = message.get("text")
         if text is not None:
             decode_text = self._ctx.text_deserialize
             if decode_text is None:
                 raise PayloadTypeError("No media handler is set for TEXT WebSocket messages.")
             return decode_text(text)
+        data = message.get("bytes")
+        if data is None:
+            raise self._on_disconnect(message)
         decode_binary = self._ctx.binary_deserialize
         if decode_binary is None:
             raise PayloadTypeError("No media handler is set for BINARY WebSocket messages.")
-        return decode_binary(message.get("bytes") or b"")
+        return decode_binary(data)
 
     # -- sending --------------------------------------------------------------
 
-    async def _send_message(self, message: Message) -> None:
-        if self._state is not _State.OPEN:
-            if self._state is _State.HANDSHAKE:
-                raise RuntimeError("Call accept() before sending on a WebSocket.")
-            raise WebSocketDisconnected(self.close_code or _NO_STATUS_RECEIVED)
-        try:
-            await self._send(message)
-        except OSError as exc:
-            # ASGI spec 2.4: the server raises an OSError subclass when the
-            # client has gone.
-            self._state = _State.CLOSED
-            self._lost_code = self._lost_code or _ABNORMAL_CLOSURE
-            self._close_code = self._lost_code
-            self._stop_pump()
-            raise WebSocketDisconnected(self._lost_code) from exc
+    def _on_lost_send(self, exc: OSError) -> WebSocketDisconnected:
+        # ASGI spec 2.4: the server raises an OSError subclass when the client
+        # has gone.
+        self._state = _CLOSED
+        self._lost_code = self._lost_code or _ABNORMAL_CLOSURE
+        self._close_code = self._lost_code
+        self._stop_pump()
+        return WebSocketDisconnected(self._lost_code)
 
     async def send_text(self, payload: str) -> None:
         """Send a TEXT message.
@@ -330,12 +357,17 @@ class WebSocket:
             PayloadTypeError: ``payload`` is not a ``str``.
             WebSocketDisconnected: The connection is closed.
         """
+        if self._state is not _OPEN:
+            raise self._not_open()
         if type(payload) is not str and not isinstance(payload, str):
             raise PayloadTypeError(
                 f"send_text() takes a str, got {type(payload).__name__}; "
                 "use send_data() for bytes or send_media() for objects."
             )
-        await self._send_message({"type": "websocket.send", "text": payload})
+        try:
+            await self._send({"type": "websocket.send", "text": payload})
+        except OSError as exc:
+            raise self._on_lost_send(exc) from exc
 
     async def send_data(self, payload: bytes | bytearray | memoryview) -> None:
         """Send a BINARY message.
@@ -344,6 +376,8 @@ class WebSocket:
             PayloadTypeError: ``payload`` is not bytes, bytearray or memoryview.
             WebSocketDisconnected: The connection is closed.
         """
+        if self._state is not _OPEN:
+            raise self._not_open()
         if type(payload) is not bytes:
             if not isinstance(payload, (bytes, bytearray, memoryview)):
                 raise PayloadTypeError(
@@ -351,7 +385,10 @@ class WebSocket:
                     f"{type(payload).__name__}; use send_text() for str."
                 )
             payload = bytes(payload)
-        await self._send_message({"type": "websocket.send", "bytes": payload})
+        try:
+            await self._send({"type": "websocket.send", "bytes": payload})
+        except OSError as exc:
+            raise self._on_lost_send(exc) from exc
 
     async def send_media(self, media: object, payload_type: WebSocketPayloadType = _TEXT) -> None:
         """Serialise ``media`` with the handler for ``payload_type`` and send it.
@@ -359,17 +396,28 @@ class WebSocket:
         Raises:
             WebSocketDisconnected: The connection is closed.
         """
+        if self._state is not _OPEN:
+            raise self._not_open()
         ctx = self._ctx
+        message: Message
         if payload_type is _TEXT:
             encode_text = ctx.text_serialize
             if encode_text is None:
                 raise PayloadTypeError("No media handler is set for TEXT WebSocket messages.")
-            await self._send_message({"type": "websocket.send", "text": encode_text(media)})
-            return
-        encode_binary = ctx.binary_serialize
-        if encode_binary is None:
-            raise PayloadTypeError("No media handler is set for BINARY WebSocket messages.")
-        await self._send_message({"type": "websocket.send", "bytes": bytes(encode_binary(media))})
+            message = {"type": "websocket.send", "text": encode_text(media)}
+        else:
+            encode_binary = ctx.binary_serialize
+            if encode_binary is None:
+                raise PayloadTypeError("No media handler is set for BINARY WebSocket messages.")
+            data = encode_binary(media)
+            message = {
+                "type": "websocket.send",
+                "bytes": data if type(data) is bytes else bytes(data),
+            }
+        try:
+            await self._send(message)
+        except OSError as exc:
+            raise self._on_lost_send(exc) from exc
 
     # -- lost-connection fallback for servers before ASGI spec 2.4 -----------------
 
@@ -407,6 +455,6 @@ class WebSocket:
 
     async def _finish(self) -> None:
         """Close the connection if the responder did not, and stop the reader."""
-        if self._state is not _State.CLOSED:
+        if self._state is not _CLOSED:
             await self.close(1000)
         self._stop_pump()
