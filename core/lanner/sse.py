@@ -1,0 +1,281 @@
+"""Server-Sent Events: the event a responder yields, and the app-wide SSE options.
+
+A responder streams events by setting ``resp.sse`` to an async generator that
+yields :class:`SSEvent` objects (or ``None`` for a keep-alive comment). Each event
+is checked when it is created, so a field can never forge another field or end
+the event early, and it serializes to the ``text/event-stream`` wire format.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from json import JSONEncoder
+from typing import Final, final
+
+__all__ = ["PING", "SSE_HEADERS", "SSEOptions", "SSEvent"]
+
+JSONDumps = Callable[[object], str]
+"""A function from object to JSON text, such as the app's JSON handler's ``dumps``."""
+
+PING: Final = b": ping\n\n"
+"""The keep-alive comment, sent for ``SSEvent()``, a ``None`` event, and when idle."""
+
+SSE_HEADERS: Final[tuple[tuple[bytes, bytes], ...]] = (
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    # Events are live: a cached copy of a stream is never what the client wants.
+    (b"cache-control", b"no-cache"),
+    # nginx buffers proxied responses by default, which would hold events back.
+    (b"x-accel-buffering", b"no"),
+)
+"""Raw ASGI response headers every event stream carries (a tuple, so it can't be changed)."""
+
+# PERF: one encoder configured once; json.dumps with keyword arguments would build a
+# new encoder for every event.
+_COMPACT_DUMPS: Final[JSONDumps] = JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+@final
+class _NoJSON:
+    """The type of the marker that says no ``json=`` argument was given."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<no json>"
+
+
+_NO_JSON: Final = _NoJSON()
+
+
+def _lines_to_field(value: bytes, prefix: bytes) -> bytes:
+    """Return ``value`` as one ``prefix`` line per line of it, each ending in LF.
+
+    CR, LF and CRLF all end a line, as they do for an event-stream reader, so a line
+    break inside a value starts a new line of the same field instead of a new field.
+    """
+    if 13 in value:  # CR; see serialize() for why an int
+        value = value.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    return prefix + value.replace(b"\n", b"\n" + prefix) + b"\n"
+
+
+def _check_single_line(field: str, value: object) -> str:
+    """Return ``value`` if it is a ``str`` fit for a one-line field, else raise."""
+    if not isinstance(value, str):
+        raise TypeError(
+            f"SSEvent {field}= expects a str or None; found {type(value).__name__} "
+            f"{value!r}. Convert it with str() first."
+        )
+    if "\n" in value or "\r" in value or "\0" in value:
+        raise ValueError(
+            f"SSEvent {field}= must not contain CR, LF or NUL, because a line break "
+            f"would end the field and let the rest forge other fields; found {value!r}. "
+            f"Remove those characters from the {field}."
+        )
+    return value
+
+
+@final
+class SSEvent:
+    """One Server-Sent Event, checked when created and serialized per the HTML spec.
+
+    All arguments are keyword-only and optional. The payload comes from the first of
+    ``data``, ``text`` and ``json`` that is given; the others are ignored. A payload
+    with line breaks (CR, LF or CRLF) is sent as several ``data:`` lines, which the
+    client joins with LF. An event with no field at all, ``SSEvent()``, is a keep-alive
+    ``: ping`` comment.
+
+    Browsers dispatch only events that carry a payload: an event with ``event=`` or
+    ``event_id=`` but no payload updates the client's state without firing a handler.
+    Pass ``text=""`` for an event that carries nothing but its name.
+
+    Events are immutable, so one event can be sent to many clients.
+
+    Args:
+        data: The payload as UTF-8 bytes (invalid UTF-8 is replaced by the client).
+        text: The payload as a string.
+        json: An object sent as JSON, through the app's JSON handler. ``json=None``
+            sends ``null``: leaving the argument out is what sends no JSON.
+        event: The event type (the client's ``addEventListener`` name); the client
+            uses ``message`` when none is given.
+        event_id: The event ID, which the client sends back in ``Last-Event-ID``
+            when it reconnects. An empty string resets it.
+        retry: The client's reconnection delay, in milliseconds (an ``int`` >= 0).
+        comment: A comment, ignored by clients; a multi-line comment is sent as
+            several comment lines.
+
+    Raises:
+        ValueError: ``event`` or ``event_id`` contains CR, LF or NUL, or ``retry``
+            is negative.
+        TypeError: An argument has the wrong type (such as ``str`` for ``data``).
+    """
+
+    __slots__ = ("_comment", "_data", "_event", "_event_id", "_head", "_json", "_retry", "_text")
+
+    def __init__(
+        self,
+        *,
+        data: bytes | None = None,
+        text: str | None = None,
+        json: object = _NO_JSON,
+        event: str | None = None,
+        event_id: str | None = None,
+        retry: int | None = None,
+        comment: str | None = None,
+    ) -> None:
+        if data is not None and not isinstance(data, bytes):
+            raise TypeError(
+                f"SSEvent data= expects bytes or None; found {type(data).__name__}. "
+                "Pass a str as text= instead, or encode it."
+            )
+        if text is not None and not isinstance(text, str):
+            raise TypeError(
+                f"SSEvent text= expects a str or None; found {type(text).__name__}. "
+                "Pass bytes as data=, or an object as json=."
+            )
+        self._data = data
+        self._text = text
+        self._json = json
+        self._event = event
+        self._event_id = event_id
+        self._retry = retry
+        self._comment = comment
+        # PERF: the fields other than the payload are checked here anyway, so their
+        # wire form is built once here and serialize() only adds the payload.
+        head = b""
+        if comment is not None:
+            if not isinstance(comment, str):
+                raise TypeError(
+                    f"SSEvent comment= expects a str or None; found {type(comment).__name__}."
+                )
+            head = _lines_to_field(comment.encode(), b": ")
+        if event is not None:
+            head += b"event: " + _check_single_line("event", event).encode() + b"\n"
+        if event_id is not None:
+            head += b"id: " + _check_single_line("event_id", event_id).encode() + b"\n"
+        if retry is not None:
+            if type(retry) is not int or retry < 0:
+                raise ValueError(
+                    "SSEvent retry= expects a non-negative int (the reconnection delay "
+                    f"in milliseconds); found {retry!r}."
+                )
+            head += b"retry: %d\n" % retry
+        self._head = head
+
+    @property
+    def data(self) -> bytes | None:
+        """The ``data=`` payload, or ``None``."""
+        return self._data
+
+    @property
+    def text(self) -> str | None:
+        """The ``text=`` payload, or ``None``."""
+        return self._text
+
+    @property
+    def json(self) -> object:
+        """The ``json=`` object, or ``None`` when none was given (or ``None`` was)."""
+        return None if self._json is _NO_JSON else self._json
+
+    @property
+    def event(self) -> str | None:
+        """The event type, or ``None``."""
+        return self._event
+
+    @property
+    def event_id(self) -> str | None:
+        """The event ID, or ``None``."""
+        return self._event_id
+
+    @property
+    def retry(self) -> int | None:
+        """The reconnection delay in milliseconds, or ``None``."""
+        return self._retry
+
+    @property
+    def comment(self) -> str | None:
+        """The comment, or ``None``."""
+        return self._comment
+
+    def serialize(self, json_dumps: JSONDumps | None = None) -> bytes:
+        """Return the event in the ``text/event-stream`` wire format.
+
+        Lines come in this order: comment lines, ``event:``, ``id:``, ``retry:``,
+        ``data:`` lines, then the blank line that ends the event.
+
+        Args:
+            json_dumps: Turns the ``json=`` object into JSON text; lanner passes the
+                app's JSON handler. ``None`` uses a compact stdlib encoder.
+
+        Returns:
+            UTF-8 bytes ending in a blank line; ``b": ping\\n\\n"`` for an empty event.
+        """
+        payload = self._data
+        if payload is None:
+            text = self._text
+            if text is not None:
+                payload = text.encode()
+            elif self._json is not _NO_JSON:
+                payload = (json_dumps or _COMPACT_DUMPS)(self._json).encode()
+            else:
+                return self._head + b"\n" if self._head else PING
+        # PERF: testing for the ints LF (10) and CR (13) is four times faster than for
+        # b"\n" and b"\r", which bytes.__contains__ first tries to read as ints.
+        if 10 in payload or 13 in payload:
+            return self._head + _lines_to_field(payload, b"data: ") + b"\n"
+        return self._head + b"data: " + payload + b"\n\n"
+
+    def __repr__(self) -> str:
+        fields = [
+            f"{name}={value!r}"
+            for name, value in (
+                ("data", self._data),
+                ("text", self._text),
+                ("event", self._event),
+                ("event_id", self._event_id),
+                ("retry", self._retry),
+                ("comment", self._comment),
+            )
+            if value is not None
+        ]
+        if self._json is not _NO_JSON:
+            fields.insert(2, f"json={self._json!r}")
+        return f"SSEvent({', '.join(fields)})"
+
+
+class SSEOptions:
+    """Options shared by every event stream of an app (``app.sse_options``).
+
+    Attributes:
+        ping_interval: Seconds a stream may stay idle before lanner sends a
+            ``: ping`` comment, so proxies and load balancers don't close it
+            (15.0 by default). Pings are only sent while the generator has
+            nothing to send; ``None`` turns them off.
+    """
+
+    __slots__ = ("_ping_interval",)
+
+    def __init__(self) -> None:
+        self._ping_interval: float | None = 15.0
+
+    @property
+    def ping_interval(self) -> float | None:
+        """Idle seconds before a keep-alive comment, or ``None`` for no pings."""
+        return self._ping_interval
+
+    @ping_interval.setter
+    def ping_interval(self, value: float | None) -> None:
+        if value is None:
+            self._ping_interval = None
+            return
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(
+                "sse_options.ping_interval expects a number of seconds or None; "
+                f"found {type(value).__name__} {value!r}."
+            )
+        if not math.isfinite(value) or value <= 0:
+            raise ValueError(
+                "sse_options.ping_interval expects a positive, finite number of seconds, "
+                f"or None to turn keep-alive pings off; found {value!r}."
+            )
+        self._ping_interval = float(value)
