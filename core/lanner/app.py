@@ -166,15 +166,25 @@ class App:
             RuntimeError: The app has started.
         """
         self._check_open("add an error handler")
-        classes = [exception] if isinstance(exception, type) else list(exception)
+        given: object = exception
+        if isinstance(given, Iterable) and not isinstance(given, (type, str, bytes)):
+            classes: list[object] = list(given)
+        else:
+            classes = [given]  # one class; anything else is refused below
         if not inspect.iscoroutinefunction(handler):
             raise TypeError(
                 f"Error handler {handler!r} must be a coroutine function "
                 "(async def handler(req, resp, ex, params, *, ws=None))."
             )
+        checked: list[type[BaseException]] = []
         for cls in classes:
             if not (isinstance(cls, type) and issubclass(cls, BaseException)):
-                raise TypeError(f"add_error_handler() takes exception classes, got {cls!r}.")
+                raise TypeError(
+                    f"add_error_handler() takes an exception class or an iterable of them, "
+                    f"got {cls!r}; pass the class itself (KeyError, not KeyError())."
+                )
+            checked.append(cls)
+        for cls in checked:
             self.error_handlers[cls] = handler
 
     def add_middleware(self, middleware: object | Sequence[object]) -> None:
@@ -211,7 +221,7 @@ class App:
         if self._server is not None:
             return self._server
         assembly = self._plugins
-        assembly.check()
+        assembly.check(app_sink_prefixes=[pattern.pattern for pattern, _, _ in self._sinks])
         plugin_sinks = [_compile_sink(s, p, owner=o) for p, s, o in assembly.sinks]
         server = Server(
             router=self._router,
@@ -269,5 +279,14 @@ def _compile_sink(
             f"Sink {sink!r} from {owner} must be a coroutine function "
             "(async def sink(req, resp, ws=None, **params))."
         )
-    pattern = re.compile(prefix) if isinstance(prefix, str) else prefix
+    if isinstance(prefix, str):
+        try:
+            pattern = re.compile(prefix)
+        except re.error as exc:
+            raise ValueError(
+                f"Sink prefix {prefix!r} from {owner} is not a valid regular expression "
+                f"({exc}); escape literal text with re.escape() if it is not meant as one."
+            ) from exc
+    else:
+        pattern = prefix
     return pattern, sink, accepts_ws(sink)

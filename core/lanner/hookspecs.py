@@ -1,18 +1,207 @@
 """Hook specifications: the contract between lanner and its plugins.
 
-Placeholder until the plugin layer lands; only the markers are defined.
+A plugin is a module (or any object) with functions marked ``@lanner.hookimpl``
+whose names are the hooks below. Every hook runs synchronously, once per
+``App``, while the app is assembled inside ``App()``; none runs per request or
+per message. Hooks *return objects* (middleware, handlers, context managers),
+and those objects do the work at run time.
+
+Plugins are called layer by layer: the default plugins (``lanner.json``,
+``lanner.msgpack``, ``lanner.errors``), then installed plugins in entry-point
+name order, then in-process plugins in ``App(plugins=[...])`` order. For keyed
+results (media handlers, error handlers, sink prefixes) a higher layer
+overrides a lower one, the app author's own settings override every plugin,
+and two plugins of one layer claiming the same key raise
+``PluginConflictError`` when the app starts, unless the app author set that
+key. A hook may return ``None`` to contribute nothing; a hook may also leave
+out the ``app`` parameter if it does not need it.
 """
 
 from __future__ import annotations
 
-from typing import Final
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING, Any, Final
 
 import pluggy
 
+if TYPE_CHECKING:
+    from lanner.app import App
+    from lanner.media.base import BaseHandler, BinaryBaseHandlerWS, TextBaseHandlerWS
+    from lanner.ws_options import WebSocketPayloadType
+
+__all__ = [
+    "HOOK_NAMES",
+    "PROJECT_NAME",
+    "ErrorHandler",
+    "Sink",
+    "hookimpl",
+    "hookspec",
+    "lanner_configure",
+    "lanner_error_handlers",
+    "lanner_http_media_handlers",
+    "lanner_lifespan",
+    "lanner_middleware",
+    "lanner_sinks",
+    "lanner_ws_media_handlers",
+]
+
 PROJECT_NAME: Final = "lanner"
+"""The pluggy project name, and the entry-point group plugins register under."""
 
 hookspec: Final = pluggy.HookspecMarker(PROJECT_NAME)
 """Marks a hook specification in this module."""
 
 hookimpl: Final = pluggy.HookimplMarker(PROJECT_NAME)
 """Marks a plugin's hook implementation: ``@lanner.hookimpl``."""
+
+ErrorHandler = Callable[..., Awaitable[None]]
+"""An error handler: ``async def handler(req, resp, ex, params, *, ws=None) -> None``.
+
+The ``ws`` keyword is passed only to handlers whose signature accepts it, so
+four-argument handlers keep working for HTTP errors.
+"""
+
+Sink = Callable[..., Awaitable[None]]
+"""A sink: ``async def sink(req, resp, *, ws=None, **params) -> None``.
+
+A sink that cannot take ``ws`` does not receive WebSocket handshakes.
+"""
+
+
+@hookspec(historic=True)
+def lanner_configure(app: App) -> None:
+    """Validate this plugin's configuration and fail fast.
+
+    Runs first, once per App, before every other hook, in plugin call order.
+    Read the section with ``app.plugin_config("<plugin name>")`` (``{"$env": ...}``
+    and ``{"$file": ...}`` references are already resolved) and raise an
+    exception with a helpful message for a missing or unknown key: the error
+    reaches the caller of ``App()`` unchanged. The return value is ignored.
+    Historic: a plugin registered later would still receive this call.
+
+    Args:
+        app: The app being assembled; its options already exist.
+    """
+
+
+@hookspec
+def lanner_lifespan(app: App) -> AbstractAsyncContextManager[Any] | None:
+    """Return an async context manager that lives as long as the app serves.
+
+    Called once per App at assembly. The managers of all plugins are entered
+    at lifespan startup in call order (before any middleware
+    ``process_startup``), and exited in reverse order at shutdown (after
+    ``process_shutdown``). Return ``None`` for no lifespan work.
+
+    Args:
+        app: The app being assembled.
+
+    Returns:
+        An object with ``__aenter__`` and ``__aexit__`` (for instance the result
+        of a ``contextlib.asynccontextmanager`` function), or ``None``.
+    """
+
+
+@hookspec
+def lanner_middleware(app: App) -> Sequence[object] | None:
+    """Return middleware objects to add around the app's own middleware.
+
+    Called once per App at assembly. The results of all plugins are
+    concatenated in call order (defaults, installed plugins by name, in-process
+    plugins in the given order) and this block wraps the middleware the app
+    author added: plugin middleware sees a request first and a response last.
+
+    Args:
+        app: The app being assembled.
+
+    Returns:
+        A sequence of middleware objects (with ``process_request``,
+        ``process_resource``, ``process_response``, ``process_request_ws``, ...
+        as the app's own middleware), or ``None``.
+    """
+
+
+@hookspec
+def lanner_http_media_handlers(app: App) -> Mapping[str, BaseHandler] | None:
+    """Return HTTP media handlers by media type, such as ``"application/cbor"``.
+
+    Called once per App at assembly. Each entry is written into both
+    ``app.req_options.media_handlers`` and ``app.resp_options.media_handlers``;
+    a higher layer overrides a lower one per media type, and the app author's
+    own assignment overrides every plugin.
+
+    Args:
+        app: The app being assembled.
+
+    Returns:
+        A mapping from bare media type to a ``lanner.media.BaseHandler``, or
+        ``None``.
+    """
+
+
+@hookspec
+def lanner_ws_media_handlers(
+    app: App,
+) -> Mapping[WebSocketPayloadType, TextBaseHandlerWS | BinaryBaseHandlerWS] | None:
+    """Return WebSocket media handlers by payload type.
+
+    Called once per App at assembly; entries land in
+    ``app.ws_options.media_handlers``, a higher layer overriding a lower one
+    per slot. The TEXT slot takes a ``TextBaseHandlerWS`` and the BINARY slot
+    a ``BinaryBaseHandlerWS``; any other value is a ``TypeError`` naming the
+    plugin.
+
+    Args:
+        app: The app being assembled.
+
+    Returns:
+        A mapping from ``WebSocketPayloadType`` to a handler, or ``None``.
+    """
+
+
+@hookspec
+def lanner_error_handlers(app: App) -> Mapping[type[BaseException], ErrorHandler] | None:
+    """Return error handlers by exception class.
+
+    Called once per App at assembly; entries land in ``app.error_handlers``, a
+    higher layer overriding a lower one per class. When an error occurs, lanner
+    walks the exception's MRO and uses the most specific class that has a
+    handler, whichever layer it came from.
+
+    Args:
+        app: The app being assembled.
+
+    Returns:
+        A mapping from exception class to an async error handler, or ``None``.
+    """
+
+
+@hookspec
+def lanner_sinks(app: App) -> Sequence[tuple[str | re.Pattern[str], Sink]] | None:
+    """Return sinks as ``(prefix, sink)`` pairs.
+
+    Called once per App at assembly. A prefix is a regular expression matched
+    at the start of the path. Routes always beat sinks; among plugin sinks,
+    higher layers are tried first, and within a layer the plugin called first.
+    Two plugins of one layer giving the same prefix conflict.
+
+    Args:
+        app: The app being assembled.
+
+    Returns:
+        A sequence of ``(prefix, sink)`` pairs, or ``None``.
+    """
+
+
+HOOK_NAMES: Final[tuple[str, ...]] = (
+    "lanner_configure",
+    "lanner_lifespan",
+    "lanner_middleware",
+    "lanner_http_media_handlers",
+    "lanner_ws_media_handlers",
+    "lanner_error_handlers",
+    "lanner_sinks",
+)
+"""Every hook, in the order lanner calls them during assembly."""

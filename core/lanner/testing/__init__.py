@@ -5,6 +5,7 @@ from lanner.testing._sse_parser import ParsedEvent, SSEParser
 from lanner.testing._ws import SimulatedWebSocket
 from lanner.testing.client import TestClient
 from lanner.testing.conductor import ASGIConductor
+from lanner.testing.plugin_app import plugin_app
 
 __all__ = [
     "ASGIConductor",
@@ -14,4 +15,5 @@ __all__ = [
     "SimulatedWebSocket",
     "StreamedResult",
     "TestClient",
+    "plugin_app",
 ]

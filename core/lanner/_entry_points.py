@@ -1,0 +1,178 @@
+"""Finding installed plugins, and deciding which of them may load.
+
+The scan of the ``lanner`` entry-point group happens at the first ``App()``
+that wants installed plugins (never at import), and is cached for the process:
+installing a distribution while a process runs has no effect on it. Deciding
+which plugins load only reads names and the environment; nothing here imports
+a plugin, so a disabled plugin is never imported.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
+from typing import Final
+
+from lanner.hookspecs import PROJECT_NAME
+
+__all__ = [
+    "AUTOLOAD_OFF_ENV",
+    "DISABLE_ENV",
+    "ENTRY_POINT_GROUP",
+    "RESERVED_PREFIX",
+    "Selection",
+    "clear_cache",
+    "distribution_of",
+    "env_names",
+    "env_switch",
+    "scan",
+    "select",
+]
+
+ENTRY_POINT_GROUP: Final = PROJECT_NAME
+"""The entry-point group installed plugins register under."""
+
+RESERVED_PREFIX: Final = "lanner."
+"""Plugin names starting with this belong to lanner's own default plugins."""
+
+AUTOLOAD_OFF_ENV: Final = "LANNER_DISABLE_PLUGIN_AUTOLOAD"
+"""Set to ``1`` to load no installed plugin, whatever the code asks for."""
+
+ALLOW_ENV: Final = "LANNER_PLUGINS"
+"""Comma-separated entry-point names: only these installed plugins may load."""
+
+DISABLE_ENV: Final = "LANNER_DISABLE_PLUGINS"
+"""Comma-separated plugin names that must not load."""
+
+_FALSE_WORDS: Final = frozenset({"", "0", "false", "no", "off"})
+
+_cache: tuple[EntryPoint, ...] | None = None
+
+
+def scan() -> tuple[EntryPoint, ...]:
+    """Return the installed ``lanner`` entry points, sorted by name; cached.
+
+    The same distribution found twice on ``sys.path`` (say, an editable and a
+    regular install) yields its entry point once.
+    """
+    global _cache
+    if _cache is None:
+        seen: dict[tuple[str, str], EntryPoint] = {}
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            seen.setdefault((ep.name, ep.value), ep)
+        _cache = tuple(sorted(seen.values(), key=lambda ep: ep.name))
+    return _cache
+
+
+def clear_cache() -> None:
+    """Forget the scan, so the next :func:`scan` looks again (for tests)."""
+    global _cache
+    _cache = None
+
+
+def distribution_of(ep: EntryPoint) -> tuple[str | None, str | None]:
+    """Return ``(distribution name, version)`` of an entry point, if known."""
+    dist = ep.dist
+    if dist is None:
+        return None, None
+    return dist.name, dist.version
+
+
+def env_switch(variable: str) -> bool:
+    """Return whether a boolean environment switch is on.
+
+    Any value other than empty, ``0``, ``false``, ``no`` or ``off`` counts as
+    on: a switch that disables something errs on the side of disabling.
+    """
+    return os.environ.get(variable, "").strip().lower() not in _FALSE_WORDS
+
+
+def env_names(variable: str) -> frozenset[str]:
+    """Return the comma-separated names in an environment variable."""
+    return frozenset(n.strip() for n in os.environ.get(variable, "").split(",") if n.strip())
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which plugins may load, from code arguments and the environment.
+
+    Attributes:
+        autoload: Whether installed plugins may load at all.
+        allow: Installed plugin names allowed to load, or ``None`` for all.
+        disabled: Names that must not load, in any layer.
+    """
+
+    autoload: bool
+    allow: frozenset[str] | None
+    disabled: frozenset[str]
+
+    def allows_installed(self, name: str) -> bool:
+        """Return whether the installed plugin ``name`` may load."""
+        return (
+            self.autoload
+            and (self.allow is None or name in self.allow)
+            and name not in self.disabled
+        )
+
+    def why_not(self, name: str) -> str | None:
+        """Return what keeps installed plugin ``name`` from loading, or ``None``."""
+        if not self.autoload:
+            return "plugin autoload is off"
+        if name in self.disabled:
+            return "disabled by name"
+        if self.allow is not None and name not in self.allow:
+            return "not in the allow-list of installed plugins"
+        return None
+
+
+def select(
+    autoload: bool | Iterable[str] = True,
+    disable: Iterable[str] = (),
+    *,
+    essential: Collection[str] = (),
+) -> Selection:
+    """Combine code arguments and environment into one :class:`Selection`.
+
+    Disabling always wins: ``LANNER_DISABLE_PLUGIN_AUTOLOAD`` turns installed
+    plugins off whatever ``autoload`` says; an allow-list from code
+    (``autoload=[names]``) and one from ``LANNER_PLUGINS`` both apply; names in
+    ``disable`` and ``LANNER_DISABLE_PLUGINS`` add up.
+
+    Args:
+        autoload: ``True`` (all installed plugins), ``False`` (none) or the
+            names of the installed plugins that may load.
+        disable: Plugin names that must not load.
+        essential: Names that cannot be disabled.
+
+    Raises:
+        TypeError: ``autoload`` or ``disable`` is a plain string.
+        ValueError: An essential plugin is named for disabling.
+    """
+    if isinstance(autoload, str) or isinstance(disable, str):
+        raise TypeError(
+            "autoload_plugins and disable_plugins take a list of plugin names, found "
+            f"the string {autoload if isinstance(autoload, str) else disable!r}; "
+            'write ["name"].'
+        )
+    disabled = frozenset(disable) | env_names(DISABLE_ENV)
+    blocked = disabled & frozenset(essential)
+    if blocked:
+        raise ValueError(
+            f"The plugin {min(blocked)!r} cannot be disabled: it provides lanner's default "
+            "error handling, which HTTP and WebSocket correctness rely on. Remove it "
+            f"from disable_plugins / {DISABLE_ENV}; to change how an error is "
+            "handled, use app.add_error_handler(ExceptionClass, handler)."
+        )
+    allow: frozenset[str] | None = None
+    if autoload is not True and autoload is not False:
+        allow = frozenset(autoload)
+    env_allow = env_names(ALLOW_ENV)
+    if env_allow:
+        allow = env_allow if allow is None else allow & env_allow
+    return Selection(
+        autoload=autoload is not False and not env_switch(AUTOLOAD_OFF_ENV),
+        allow=allow,
+        disabled=disabled,
+    )

@@ -1,0 +1,283 @@
+"""What plugin assembly records and checks, and the messages that explain a failure.
+
+Every message names the plugin (and, for installed ones, its distribution and
+version), says what was expected and what was found, and how to run without
+the plugin.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+from lanner._owned import APP_OWNER, OwnedDict
+from lanner.default_plugins import ESSENTIAL_PLUGINS
+from lanner.hookspecs import Sink
+from lanner.media.base import BaseHandler, BinaryBaseHandlerWS, TextBaseHandlerWS
+from lanner.ws_options import WebSocketPayloadType
+
+__all__ = [
+    "Layer",
+    "Origin",
+    "PluginConflict",
+    "PluginInfo",
+    "describe",
+    "mapping_entries",
+    "prefix_text",
+    "sequence_result",
+    "show_key",
+    "sink_pair",
+    "slot_error",
+    "slot_problem",
+]
+
+Layer = Literal["default", "installed", "in-process"]
+"""A precedence layer, lowest first: defaults, installed, in-process."""
+
+HOOK_TARGET: Final = {
+    "lanner_http_media_handlers": "media_handlers",
+    "lanner_ws_media_handlers": "ws_options.media_handlers",
+    "lanner_error_handlers": "error_handlers",
+}
+"""What each keyed hook fills, as named in messages and slot checks."""
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a plugin comes from: enough to name it in a message."""
+
+    name: str
+    layer: Layer
+    distribution: str | None = None
+    version: str | None = None
+
+    def label(self) -> str:
+        """Return ``'name' (distribution x 1.0)`` or the like, for messages."""
+        if self.layer == "default":
+            return f"{self.name!r} (built into lanner)"
+        if self.layer == "in-process":
+            return f"{self.name!r} (in-process plugin)"
+        dist = self.distribution or "unknown"
+        return f"{self.name!r} (distribution {dist} {self.version or 'unknown version'})"
+
+    def how_to_disable(self) -> str:
+        """Return a sentence saying how to run without this plugin."""
+        name = self.name
+        if self.layer == "in-process":
+            return (
+                f"To run without it, remove it from App(plugins=[...]) or "
+                f'disable_plugins=["{name}"].'
+            )
+        if name in ESSENTIAL_PLUGINS:
+            return "This plugin cannot be disabled; please report the problem to lanner."
+        return (
+            f'To run without it, disable it: App(disable_plugins=["{name}"]), or '
+            f"LANNER_DISABLE_PLUGINS={name}, or lanner serve --disable-plugin {name}."
+        )
+
+    def shape_error(self, hook: str, expected: str, found: object) -> TypeError:
+        """Return the error for a hook result of the wrong shape."""
+        return TypeError(
+            f"Plugin {self.label()} returned {describe(found)} from {hook}; expected "
+            f"{expected} or None. Fix the plugin. {self.how_to_disable()}"
+        )
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """What is known about one plugin: where it comes from and what it implements.
+
+    Attributes:
+        name: The plugin name (entry-point name, ``lanner.<x>`` for defaults).
+        distribution: The distribution that installed it, if any.
+        version: That distribution's version, if known.
+        layer: ``"default"``, ``"installed"`` or ``"in-process"``.
+        hooks: The full names of the hooks it implements, in call order.
+        error: Why it could not load, or ``None``.
+        enabled: Whether it loads (``lanner plugins`` lists disabled ones too).
+    """
+
+    name: str
+    distribution: str | None
+    version: str | None
+    layer: Layer
+    hooks: tuple[str, ...] = ()
+    error: str | None = None
+    enabled: bool = True
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the JSON form ``lanner plugins`` prints."""
+        return {
+            "name": self.name,
+            "distribution": self.distribution,
+            "version": self.version,
+            "layer": self.layer,
+            "hooks": list(self.hooks) if self.enabled and self.error is None else None,
+            "error": self.error,
+            "enabled": self.enabled,
+        }
+
+
+@dataclass(frozen=True)
+class PluginConflict:
+    """Two plugins of one layer gave the same key; the first one called holds it.
+
+    Attributes:
+        layer: The layer both plugins belong to.
+        hook: The hook both returned the key from.
+        target: Where the key lives, such as ``"ws_options.media_handlers"``.
+        key: The contested key.
+        holder: The plugin called first, whose value is in place.
+        challenger: The plugin called later, whose value was set aside.
+    """
+
+    layer: Layer
+    hook: str
+    target: str
+    key: object
+    holder: str
+    challenger: str
+    mapping: OwnedDict[Any, Any] | None = field(default=None, repr=False, compare=False)
+
+    def settled(self, current_owner: str, rank: Callable[[str], int]) -> bool:
+        """Return whether someone above both plugins decides the key.
+
+        The app author setting the key settles the conflict; so does a plugin
+        of a higher layer providing it, because its value is the one in use.
+
+        Args:
+            current_owner: Who owns the key now: a plugin name or ``"app"``.
+            rank: The precedence of an owner; higher wins, the app highest.
+        """
+        return rank(current_owner) > rank(self.holder)
+
+    def message(self) -> str:
+        """Explain the conflict: both plugins, the layer, the key and the fixes."""
+        where = f"app.{self.target}[{show_key(self.key)}]"
+        if self.mapping is None:
+            fix = f"add your own sink for {self.key!r} with app.add_sink(...)"
+        else:
+            fix = f"set {where} = ... yourself"
+        return (
+            f"Plugins {self.holder!r} and {self.challenger!r} (both {self.layer} "
+            f"plugins) each provide {where} through {self.hook}; within one layer "
+            f"neither outranks the other ({self.holder!r} was called first and holds "
+            f"it for now). To settle it, {fix}, or disable one of them with "
+            f'disable_plugins=["{self.challenger}"] (or LANNER_DISABLE_PLUGINS).'
+        )
+
+
+def sequence_result(origin: Origin, hook: str, result: object, what: str) -> Sequence[object]:
+    """Return ``result`` if it is a list-like sequence (not a string), else raise."""
+    if isinstance(result, str | bytes) or not isinstance(result, Sequence):
+        raise origin.shape_error(hook, f"a list of {what}", result)
+    return result
+
+
+def mapping_entries(origin: Origin, hook: str, result: object) -> Iterator[tuple[object, object]]:
+    """Yield the checked ``(key, value)`` pairs of a keyed hook's result.
+
+    Media types are normalised the way ``lanner.media.Handlers`` stores them
+    (bare and lower-case), so two plugins spelling one type differently still
+    claim the same key.
+
+    Raises:
+        TypeError: The result is not a mapping, or an entry does not fit its slot.
+    """
+    if not isinstance(result, Mapping):
+        raise origin.shape_error(hook, "a mapping (dict)", result)
+    target = HOOK_TARGET[hook]
+    for key, value in result.items():
+        if hook == "lanner_http_media_handlers" and isinstance(key, str):
+            key = key.partition(";")[0].strip().lower()
+        problem = slot_problem(target, key, value)
+        if problem is not None:
+            raise TypeError(slot_error(target, key, problem, origin.name, hook))
+        yield key, value
+
+
+def sink_pair(origin: Origin, item: object) -> tuple[str | re.Pattern[str], Sink]:
+    """Return a checked ``(prefix, sink)`` pair from a ``lanner_sinks`` result."""
+    expected = "a (prefix, sink) pair: a str or re.Pattern prefix and an async callable"
+    if not (isinstance(item, tuple) and len(item) == 2):
+        raise origin.shape_error("lanner_sinks", expected, item)
+    prefix, sink = item
+    if not isinstance(prefix, str | re.Pattern) or not callable(sink):
+        raise origin.shape_error("lanner_sinks", expected, item)
+    if isinstance(prefix, str):
+        try:
+            re.compile(prefix)
+        except re.error as exc:
+            raise origin.shape_error(
+                "lanner_sinks", f"a valid regular expression as prefix ({exc})", prefix
+            ) from exc
+    return prefix, sink
+
+
+def slot_problem(target: str, key: object, value: object) -> str | None:
+    """Return what is wrong with ``target[key] = value``, or ``None`` if it fits."""
+    if target.endswith("ws_options.media_handlers"):
+        if key is WebSocketPayloadType.TEXT:
+            ok, expected = isinstance(value, TextBaseHandlerWS), "a TextBaseHandlerWS"
+        elif key is WebSocketPayloadType.BINARY:
+            ok, expected = isinstance(value, BinaryBaseHandlerWS), "a BinaryBaseHandlerWS"
+        else:
+            return f"the key must be WebSocketPayloadType.TEXT or .BINARY, found {key!r}"
+        if not ok:
+            return f"the {key.name} slot takes {expected}, found {describe(value)}"
+        return None
+    if target.endswith("media_handlers"):
+        if not isinstance(key, str):
+            return f"the key must be a media type string, found {key!r}"
+        if not isinstance(value, BaseHandler):
+            return f"a media handler must be a lanner.media.BaseHandler, found {describe(value)}"
+        return None
+    if not (isinstance(key, type) and issubclass(key, BaseException)):
+        return f"the key must be an exception class, found {key!r}"
+    if not callable(value):
+        return f"an error handler must be an async callable, found {describe(value)}"
+    return None
+
+
+def slot_error(target: str, key: object, problem: str, owner: str, hook: str | None = None) -> str:
+    """Explain a wrongly typed slot, naming who filled it (a plugin or the app)."""
+    where = f"app.{target}[{show_key(key)}]"
+    if owner == APP_OWNER:
+        return f"{where} was set by the app: {problem}. Assign a value of the right type."
+    via = f" through {hook}" if hook else ""
+    return (
+        f"Plugin {owner!r} put a wrong value in {where}{via}: {problem}. Fix the "
+        f'plugin, or disable it with disable_plugins=["{owner}"].'
+    )
+
+
+def show_key(key: object) -> str:
+    """Return a key as messages and ``lanner plugins --app`` show it."""
+    if isinstance(key, WebSocketPayloadType):
+        return key.name
+    if isinstance(key, type):
+        return key.__qualname__ if key.__module__ == "builtins" else _qualname(key)
+    return key if isinstance(key, str) else repr(key)
+
+
+def prefix_text(prefix: str | re.Pattern[str]) -> str:
+    """Return a sink prefix as text, the key sinks are compared by."""
+    return prefix.pattern if isinstance(prefix, re.Pattern) else prefix
+
+
+def describe(value: object) -> str:
+    """Return a short, stable description: the qualified name of a function, or a type."""
+    if isinstance(value, type | types.FunctionType | types.BuiltinFunctionType):
+        return _qualname(value)
+    if isinstance(value, types.MethodType):
+        return _qualname(value.__func__)
+    if isinstance(value, str | re.Pattern):
+        return repr(value)
+    return _qualname(type(value))
+
+
+def _qualname(obj: Any) -> str:
+    return f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', repr(obj))}"

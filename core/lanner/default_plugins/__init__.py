@@ -1,0 +1,31 @@
+"""lanner's default plugins: JSON, MessagePack and the default error handling.
+
+Each is an ordinary plugin module of ``@hookimpl`` functions, registered under a
+reserved ``lanner.<x>`` name in the lowest precedence layer, so installed and
+in-process plugins (and the app author) can override any key they provide.
+They double as worked examples for plugin authors.
+
+========================  =============================================  ==============
+plugin name               module                                         can disable
+========================  =============================================  ==============
+``lanner.json``           :mod:`lanner.default_plugins.json`             yes
+``lanner.msgpack``        :mod:`lanner.default_plugins.msgpack`          yes
+``lanner.errors``         :mod:`lanner.default_plugins.errors`           no
+========================  =============================================  ==============
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+__all__ = ["DEFAULT_PLUGINS", "ESSENTIAL_PLUGINS"]
+
+DEFAULT_PLUGINS: Final[tuple[tuple[str, str], ...]] = (
+    ("lanner.json", "lanner.default_plugins.json"),
+    ("lanner.msgpack", "lanner.default_plugins.msgpack"),
+    ("lanner.errors", "lanner.default_plugins.errors"),
+)
+"""``(plugin name, module)`` of each default plugin, in call order."""
+
+ESSENTIAL_PLUGINS: Final = frozenset({"lanner.errors"})
+"""Default plugins that cannot be disabled: protocol correctness depends on them."""
