@@ -43,6 +43,16 @@ __all__ = [
 ]
 
 
+# NOTE: Python 3.13 renamed these phrases to their RFC 9110 names; pinning the
+# new names keeps error bodies the same whichever Python serves the app.
+_STABLE_TITLES: dict[int, str] = {
+    413: "Content Too Large",
+    414: "URI Too Long",
+    416: "Range Not Satisfiable",
+    422: "Unprocessable Content",
+}
+
+
 class HTTPError(Exception):
     """An HTTP outcome other than success, raised anywhere a request is handled.
 
@@ -65,6 +75,8 @@ class HTTPError(Exception):
         headers: Mapping[str, str] | None = None,
     ) -> None:
         self.status = int(status)
+        if title is None:
+            title = _STABLE_TITLES.get(self.status)
         if title is None:
             try:
                 title = http.HTTPStatus(self.status).phrase

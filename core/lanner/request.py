@@ -65,8 +65,12 @@ class Request:
         self.method: str = scope.get("method", "WEBSOCKET")
         path: str = scope["path"]
         root_path: str = scope.get("root_path", "")
+        # Strip the root path only as whole leading segments: "/api" is the root
+        # of "/api/x" but not of "/apiary".
         if root_path and path.startswith(root_path):
-            path = path[len(root_path) :] or "/"
+            rest = path[len(root_path) :]
+            if not rest or rest[0] == "/":
+                path = rest or "/"
         self.path = path
         self._context: types.SimpleNamespace | None = None
         self._headers: dict[str, str] | None = None

@@ -147,12 +147,16 @@ class Response:
         same_site: str | None = "Lax",
     ) -> None:
         """Add a ``Set-Cookie`` header; secure, HTTP-only and ``SameSite=Lax`` by default."""
-        for part, what in ((name, "name"), (value, "value")):
-            if any(c in part for c in ';,\r\n" ') or not part.isprintable():
-                raise ValueError(
-                    f"Cookie {what} {part!r} has a character that cannot go in a cookie "
-                    "(space, quote, comma, semicolon or control); encode it first."
-                )
+        if not name or any(c in _COOKIE_NAME_SEPARATORS for c in name) or not name.isprintable():
+            raise ValueError(
+                f"Cookie name {name!r} must be a non-empty token: no space, control "
+                f"character or any of {_COOKIE_NAME_SEPARATORS.strip()!r}."
+            )
+        if any(c in value for c in ';,\r\n" \\') or not value.isprintable():
+            raise ValueError(
+                f"Cookie value {value!r} has a character that cannot go in a cookie "
+                "(space, quote, comma, semicolon, backslash or control); encode it first."
+            )
         parts = [f"{name}={value}"]
         if max_age is not None:
             parts.append(f"Max-Age={int(max_age)}")
@@ -179,6 +183,10 @@ class Response:
         return list(self._headers or ())
 
 
+# The separators RFC 6265 (via RFC 2616's token) forbids in a cookie name.
+_COOKIE_NAME_SEPARATORS = '()<>@,;:\\"/[]?={} \t'
+
+
 def _check_header(name: str, value: str) -> None:
     # NOTE: a CR or LF in a header would let a caller inject headers or split
     # the response; ASGI servers differ in whether they catch it.
@@ -187,3 +195,18 @@ def _check_header(name: str, value: str) -> None:
             f"Header {name!r} has a line break or colon; header names and values "
             "must be single-line text."
         )
+    # Checked here, where the caller can see which header is at fault, rather
+    # than when the response is encoded and the request can only crash.
+    if not (name.isascii() and (value.isascii() or _is_latin1(value))):
+        raise ValueError(
+            f"Header {name!r}: {value!r} has characters HTTP headers cannot carry "
+            "(names must be ASCII, values Latin-1); percent-encode the value first."
+        )
+
+
+def _is_latin1(text: str) -> bool:
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
