@@ -32,11 +32,26 @@ _SENDABLE_STANDARD: Final = frozenset({1000, 1001, 1002, 1003, *range(1007, 1015
 
 _NO_STATUS_RECEIVED: Final = 1005
 _ABNORMAL_CLOSURE: Final = 1006
+_MESSAGE_TOO_BIG: Final = 1009
+
+# RFC 6455 §5.5: a control frame carries at most 125 bytes, two of them the code.
+_MAX_CLOSE_REASON_BYTES: Final = 123
 
 
 def is_sendable_close_code(code: int) -> bool:
     """Return whether ``code`` may be sent in a WebSocket Close frame."""
     return code in _SENDABLE_STANDARD or 3000 <= code <= 4999
+
+
+def _check_close_reason(reason: str, where: str) -> None:
+    # Servers disagree on a reason that does not fit the Close frame: wsproto
+    # truncates it, websockets fails the connection (the client sees 1006).
+    size = len(reason.encode())
+    if size > _MAX_CLOSE_REASON_BYTES:
+        raise ValueError(
+            f"{where} is {size} bytes in UTF-8, but a WebSocket close reason holds "
+            f"at most {_MAX_CLOSE_REASON_BYTES}: shorten it ({reason[:30]!r}...)."
+        )
 
 
 class _State(enum.Enum):
@@ -63,6 +78,7 @@ class WebSocketContext:
         "binary_serialize",
         "close_reasons",
         "error_close_code",
+        "max_message_size",
         "max_receive_queue",
         "text_deserialize",
         "text_serialize",
@@ -88,6 +104,15 @@ class WebSocketContext:
         code = options.error_close_code
         self.error_close_code = code if is_sendable_close_code(code) else ERROR_CLOSE_FALLBACK
         self.close_reasons = dict(options.default_close_reasons)
+        for close_code, reason in self.close_reasons.items():
+            _check_close_reason(reason, f"ws_options.default_close_reasons[{close_code}]")
+        limit = options.max_message_size
+        if limit is not None and (type(limit) is not int or limit < 1):
+            raise ValueError(
+                "ws_options.max_message_size must be None (the server's limit) or a "
+                f"positive number of bytes; got {limit!r}."
+            )
+        self.max_message_size = limit
 
 
 def _spec_at_least(scope: Scope, wanted: tuple[int, int]) -> bool:
@@ -121,6 +146,7 @@ class WebSocket:
         "_server_send",
         "_state",
         "_supports_reason",
+        "_unbounded_receive",
         "subprotocols",
     )
 
@@ -136,6 +162,7 @@ class WebSocket:
         self._lost_code: int | None = None
         self._pump_task: asyncio.Task[None] | None = None
         self._queue: asyncio.Queue[Message] | None = None
+        self._unbounded_receive: Receive = receive
         self._supports_reason = _spec_at_least(scope, (2, 3))
         self.subprotocols: tuple[str, ...] = tuple(scope.get("subprotocols", ()))
         """The subprotocols the client offered, in its order of preference."""
@@ -206,6 +233,11 @@ class WebSocket:
         ctx = self._ctx
         if ctx.max_receive_queue and not _spec_at_least(self._scope, (2, 4)):
             self._start_pump(ctx.max_receive_queue)
+        if ctx.max_message_size is not None:
+            # PERF: the size check wraps receive only when a limit is set, so
+            # apps without one pay nothing for it per message.
+            self._unbounded_receive = self._receive
+            self._receive = self._receive_within_limit
 
     async def close(self, code: int = 1000, reason: str | None = None) -> None:
         """Close the connection; before :meth:`accept`, deny the handshake (HTTP 403).
@@ -218,13 +250,16 @@ class WebSocket:
                 it (ASGI spec 2.3+); defaults to ``ws_options.default_close_reasons``.
 
         Raises:
-            ValueError: ``code`` cannot be sent in a Close frame.
+            ValueError: ``code`` cannot be sent in a Close frame, or ``reason``
+                is longer than 123 bytes in UTF-8; the connection stays as it was.
         """
         if not is_sendable_close_code(code):
             raise ValueError(
                 f"WebSocket close code {code} cannot be sent: use 1000-1003, "
                 "1007-1014 or an application code in 3000-4999."
             )
+        if reason:
+            _check_close_reason(reason, "The close reason")
         if self._state is _CLOSED:
             return
         self._state = _CLOSED
@@ -251,6 +286,21 @@ class WebSocket:
         if self._state is _HANDSHAKE:
             return RuntimeError("Call accept() before sending or receiving on a WebSocket.")
         return WebSocketDisconnected(self.close_code or _NO_STATUS_RECEIVED)
+
+    async def _receive_within_limit(self) -> Message:
+        message = await self._unbounded_receive()
+        limit = self._ctx.max_message_size
+        assert limit is not None
+        text = message.get("text")
+        if text is not None:
+            # A str takes between len(text) and 4 * len(text) bytes in UTF-8.
+            too_big = len(text) > limit or (len(text) * 4 > limit and len(text.encode()) > limit)
+        else:
+            too_big = len(message.get("bytes") or b"") > limit
+        if too_big:
+            await self.close(_MESSAGE_TOO_BIG)
+            return {"type": "websocket.disconnect", "code": _MESSAGE_TOO_BIG}
+        return message
 
     def _on_disconnect(self, message: Message) -> WebSocketDisconnected:
         code = int(message.get("code") or _NO_STATUS_RECEIVED)
@@ -433,7 +483,12 @@ class WebSocket:
 
     async def _pump(self, server_receive: Receive, queue: asyncio.Queue[Message]) -> None:
         while True:
-            message = await server_receive()
+            try:
+                message = await server_receive()
+            except Exception:
+                # The server's receive failed: treat it as a lost connection so
+                # the app's pending receive and later sends end instead of hanging.
+                message = {"type": "websocket.disconnect", "code": _ABNORMAL_CLOSURE}
             if message["type"] != "websocket.receive":
                 # Record the loss first: the queue may be full, and a sender
                 # must learn of it without waiting for the app to drain it.

@@ -64,8 +64,9 @@ def _wait_until_listening(server: RunningServer) -> None:
             raise RuntimeError(
                 f"uvicorn exited with {server.process.returncode} before listening:\n{server.log()}"
             )
-        with contextlib.suppress(OSError), socket.create_connection(
-            ("127.0.0.1", server.port), timeout=0.2
+        with (
+            contextlib.suppress(OSError),
+            socket.create_connection(("127.0.0.1", server.port), timeout=0.2),
         ):
             return
         time.sleep(0.05)

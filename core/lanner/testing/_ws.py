@@ -103,6 +103,12 @@ class SimulatedWebSocket:
             return
         if message["type"] == "websocket.close":
             self._server_closed = True
+            # As uvicorn does, the app's own close also ends its receive side,
+            # after any client messages already queued.
+            ended: Message = {"type": "websocket.disconnect", "code": message.get("code", 1000)}
+            if message.get("reason"):
+                ended["reason"] = message["reason"]
+            self._to_app.put_nowait(ended)
         await self._from_app.put(message)
 
     # -- the client side --------------------------------------------------------
@@ -113,7 +119,14 @@ class SimulatedWebSocket:
             name=f"simulated ws app {self.path}",
         )
         await self._to_app.put({"type": "websocket.connect"})
-        message = await self._next("the handshake")
+        try:
+            message = await self._next("the handshake")
+        except TimeoutError:
+            # Entering failed, so __aexit__ will not run: stop the handler here
+            # rather than leave it running for the rest of the test.
+            self._task.cancel()
+            await asyncio.wait({self._task}, timeout=self.timeout)
+            raise
         if message["type"] == "websocket.accept":
             self.ready = True
             self.subprotocol = message.get("subprotocol")
@@ -166,7 +179,9 @@ class SimulatedWebSocket:
             ) from None
 
     async def _receive_message(self) -> Message:
-        if self._server_closed and self._from_app.empty():
+        # What arrived before either side closed is still delivered, as a real
+        # client buffers it; after that, the close is reported with its code.
+        if (self._server_closed or self._client_closed) and self._from_app.empty():
             raise error_for_close_code(self.close_code or 1000, self.close_reason)
         message = await self._next("message")
         if message["type"] == "websocket.close":
