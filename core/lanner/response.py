@@ -23,7 +23,8 @@ class Response:
     Set exactly one of ``data`` (bytes), ``text`` (str), ``media`` (an object
     serialised by the handler for ``content_type``), ``stream`` (an async
     iterator of bytes) or ``sse`` (an async iterator of
-    :class:`~lanner.SSEvent`). If several are set, the first in that order wins.
+    :class:`~lanner.SSEvent`). If several are set, ``sse`` wins, then
+    ``stream``, ``data``, ``text`` and ``media``.
 
     Attributes:
         status: The status code, an ``int`` or ``http.HTTPStatus`` (default 200).

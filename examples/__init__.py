@@ -1,0 +1,1 @@
+"""Example apps; ``examples.demo:app`` is what ``make run`` serves."""
