@@ -33,7 +33,7 @@ from lanner.errors import (
 from lanner.hookspecs import hookimpl
 from lanner.request import Request
 from lanner.response import Response
-from lanner.sse import SSEvent
+from lanner.sse import SSEOptions, SSEvent
 from lanner.ws import WebSocket
 from lanner.ws_options import WebSocketOptions, WebSocketPayloadType
 
@@ -65,6 +65,7 @@ __all__ = [
     "PluginLoadError",
     "Request",
     "Response",
+    "SSEOptions",
     "SSEvent",
     "WebSocket",
     "WebSocketDisconnected",

@@ -210,11 +210,14 @@ class Server:
                     break
             else:
                 responder, resource, params = self._resolve_http(req)
-                for process_resource in mw.resource:
-                    await process_resource(req, resp, resource, params)
-                    if resp.complete:
-                        break
-                else:
+                # Only a matched route has a resource: sinks and unknown paths
+                # skip process_resource.
+                if resource is not None:
+                    for process_resource in mw.resource:
+                        await process_resource(req, resp, resource, params)
+                        if resp.complete:
+                            break
+                if not resp.complete:
                     await responder(req, resp, **params)
             succeeded = True
         except Exception as ex:
@@ -322,7 +325,17 @@ class Server:
         receive: Receive,
         send: Send,
     ) -> None:
-        headers = [*SSE_HEADERS, *self._head(resp, None)]
+        extra = self._head(resp, None)
+        headers: Headers = list(SSE_HEADERS)
+        if extra:
+            # A header the responder set replaces lanner's default of that name
+            # (its own cache-control, say); the content-type stays text/event-stream.
+            names = {name for name, _ in extra}
+            headers = [h for h in headers if h[0] == b"content-type" or h[0] not in names]
+            headers.extend(h for h in extra if h[0] != b"content-type")
+        if req.method == "HEAD":
+            await _send_sse_head(int(resp.status), headers, events, send)
+            return
         try:
             await stream_sse(
                 events,
@@ -423,14 +436,44 @@ class Server:
         self._lifespan_stack = stack
 
     async def shutdown(self, scope: Scope, event: Message) -> None:
-        """Run ``process_shutdown`` middleware in reverse, then exit plugin lifespans."""
+        """Run ``process_shutdown`` middleware in reverse, then exit plugin lifespans.
+
+        Every hook runs even if one fails, so each can release what it holds;
+        the first failure is raised afterwards and any later ones are logged.
+        """
+        first_error: Exception | None = None
         try:
             for process_shutdown in self.mw.shutdown:
-                await process_shutdown(scope, event)
+                try:
+                    await process_shutdown(scope, event)
+                except Exception as ex:
+                    if first_error is None:
+                        first_error = ex
+                    else:
+                        logger.error("process_shutdown failed too", exc_info=ex)
         finally:
             stack, self._lifespan_stack = self._lifespan_stack, None
             if stack is not None:
                 await stack.aclose()
+        if first_error is not None:
+            raise first_error
+
+
+async def _send_sse_head(
+    status: int, headers: Headers, events: AsyncIterator[SSEvent | None], send: Send
+) -> None:
+    """Answer HEAD on an SSE route: the stream's headers, no body, the generator closed.
+
+    The generator is closed before it starts, so none of its code runs.
+    """
+    try:
+        with contextlib.suppress(OSError):  # the client left (ASGI spec 2.4 servers)
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+    finally:
+        aclose = getattr(events, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
 
 def _describe(ex: BaseException) -> str:

@@ -136,6 +136,13 @@ class _Stream:
         """Send each event the generator yields; return when it ends or the client left."""
         # PERF: everything the loop needs is bound once; per event it reads two
         # attributes of self, builds the message and writes the send time.
+        # The send time is one clock read per event (50-90 ns, under a tenth of the
+        # ~1.1 us an event costs end to end). Counting events instead, and letting
+        # the supervisor compare counts, would save that but lose exact pings: a
+        # count says that a send happened since the last look, not when, so pings
+        # would only be on time within a tick, and the supervisor would have to wake
+        # several times per interval on every stream, idle ones included. Streams
+        # are mostly idle, so that costs more than it saves; the clock stays.
         send = self._send
         dumps = self._dumps
         monotonic = time.monotonic

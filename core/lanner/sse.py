@@ -89,7 +89,8 @@ class SSEvent:
     ``event_id=`` but no payload updates the client's state without firing a handler.
     Pass ``text=""`` for an event that carries nothing but its name.
 
-    Events are immutable, so one event can be sent to many clients.
+    Events are immutable, so one event can be sent to many clients; any event
+    but a ``json=`` one is serialized once, when it is created.
 
     Args:
         data: The payload as UTF-8 bytes (invalid UTF-8 is replaced by the client).
@@ -110,7 +111,17 @@ class SSEvent:
         TypeError: An argument has the wrong type (such as ``str`` for ``data``).
     """
 
-    __slots__ = ("_comment", "_data", "_event", "_event_id", "_head", "_json", "_retry", "_text")
+    __slots__ = (
+        "_comment",
+        "_data",
+        "_event",
+        "_event_id",
+        "_head",
+        "_json",
+        "_retry",
+        "_text",
+        "_wire",
+    )
 
     def __init__(
         self,
@@ -140,8 +151,7 @@ class SSEvent:
         self._event_id = event_id
         self._retry = retry
         self._comment = comment
-        # PERF: the fields other than the payload are checked here anyway, so their
-        # wire form is built once here and serialize() only adds the payload.
+        # The fields other than the payload are checked and encoded once, here.
         head = b""
         if comment is not None:
             if not isinstance(comment, str):
@@ -161,6 +171,27 @@ class SSEvent:
                 )
             head += b"retry: %d\n" % retry
         self._head = head
+        # PERF: only a json= payload depends on the app (its JSON handler), so any
+        # other event's wire form is built here and serialize() returns it as is.
+        # That costs the same for an event sent once, and an event broadcast to
+        # many streams is serialized once instead of once per stream.
+        payload: bytes | None
+        if data is not None:
+            payload = data
+        elif text is not None:
+            payload = text.encode()
+        else:
+            payload = None
+        wire: bytes | None
+        if payload is None:
+            wire = (head + b"\n" if head else PING) if json is _NO_JSON else None
+        # PERF: testing for the ints LF (10) and CR (13) is four times faster than for
+        # b"\n" and b"\r", which bytes.__contains__ first tries to read as ints.
+        elif 10 in payload or 13 in payload:
+            wire = head + _lines_to_field(payload, b"data: ") + b"\n"
+        else:
+            wire = head + b"data: " + payload + b"\n\n"
+        self._wire = wire
 
     @property
     def data(self) -> bytes | None:
@@ -210,18 +241,12 @@ class SSEvent:
         Returns:
             UTF-8 bytes ending in a blank line; ``b": ping\\n\\n"`` for an empty event.
         """
-        payload = self._data
-        if payload is None:
-            text = self._text
-            if text is not None:
-                payload = text.encode()
-            elif self._json is not _NO_JSON:
-                payload = (json_dumps or _COMPACT_DUMPS)(self._json).encode()
-            else:
-                return self._head + b"\n" if self._head else PING
-        # PERF: testing for the ints LF (10) and CR (13) is four times faster than for
-        # b"\n" and b"\r", which bytes.__contains__ first tries to read as ints.
-        if 10 in payload or 13 in payload:
+        wire = self._wire
+        if wire is not None:
+            return wire
+        # Only a json= event gets here (see __init__).
+        payload = (json_dumps or _COMPACT_DUMPS)(self._json).encode()
+        if 10 in payload or 13 in payload:  # LF, CR: see __init__
             return self._head + _lines_to_field(payload, b"data: ") + b"\n"
         return self._head + b"data: " + payload + b"\n\n"
 
@@ -250,7 +275,8 @@ class SSEOptions:
         ping_interval: Seconds a stream may stay idle before lanner sends a
             ``: ping`` comment, so proxies and load balancers don't close it
             (15.0 by default). Pings are only sent while the generator has
-            nothing to send; ``None`` turns them off.
+            nothing to send; ``None`` turns them off. The app reads it once, when
+            it starts serving, so set it before then.
     """
 
     __slots__ = ("_ping_interval",)

@@ -3,7 +3,7 @@
 from lanner.testing._http import Result, StreamedResult
 from lanner.testing._sse_parser import ParsedEvent, SSEParser
 from lanner.testing._ws import SimulatedWebSocket
-from lanner.testing.client import TestClient
+from lanner.testing.client import SyncStreamedResult, TestClient
 from lanner.testing.conductor import ASGIConductor
 from lanner.testing.plugin_app import plugin_app
 
@@ -14,6 +14,7 @@ __all__ = [
     "SSEParser",
     "SimulatedWebSocket",
     "StreamedResult",
+    "SyncStreamedResult",
     "TestClient",
     "plugin_app",
 ]

@@ -221,15 +221,27 @@ class StreamedResult:
         self._task = asyncio.get_running_loop().create_task(
             call_app(self._app, self._scope, self._receive, self._send)
         )
-        start = await self._next_message()
-        if start["type"] != "http.response.start":
-            raise AssertionError(f"Expected http.response.start, got {start['type']!r}.")
+        try:
+            start = await self._next_message()
+            if start["type"] != "http.response.start":
+                raise AssertionError(f"Expected http.response.start, got {start['type']!r}.")
+        except BaseException:
+            # Leave no app task behind when the response never started.
+            self._disconnect.set()
+            self._task.cancel()
+            await asyncio.wait({self._task})
+            raise
         self.status_code = int(start["status"])
         self.headers = dict(decode_headers(start.get("headers", [])))
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.disconnect()
+
+    @property
+    def ended(self) -> bool:
+        """Whether the response body has ended (the last chunk was read)."""
+        return self._ended
 
     async def disconnect(self) -> None:
         """Leave as a client would; wait (bounded) for the app to finish."""
@@ -249,11 +261,16 @@ class StreamedResult:
             if exc is not None:
                 raise exc
 
-    async def _next_message(self) -> Message:
-        assert self._task is not None
+    async def _next_message(self, timeout: float | None = None) -> Message:
+        if self._task is None:
+            raise RuntimeError(
+                f"The stream {self._scope['path']} is not open; read it inside "
+                "`async with conductor.simulate_get_stream(path) as stream:`."
+            )
+        wait = self.timeout if timeout is None else timeout
         getter = asyncio.ensure_future(self._queue.get())
         done, _ = await asyncio.wait(
-            {getter, self._task}, timeout=self.timeout, return_when=asyncio.FIRST_COMPLETED
+            {getter, self._task}, timeout=wait, return_when=asyncio.FIRST_COMPLETED
         )
         if getter in done:
             return getter.result()
@@ -263,15 +280,20 @@ class StreamedResult:
             if exc is not None:
                 raise exc
             return {"type": "http.response.body", "body": b"", "more_body": False}
-        raise TimeoutError(
-            f"No data from the app on {self._scope['path']} within {self.timeout} s."
-        )
+        raise TimeoutError(f"No data from the app on {self._scope['path']} within {wait} s.")
 
-    async def receive_bytes(self) -> bytes:
-        """Return the next body chunk; ``b""`` once the response has ended."""
+    async def receive_bytes(self, timeout: float | None = None) -> bytes:
+        """Return the next body chunk; ``b""`` once the response has ended.
+
+        Args:
+            timeout: Seconds to wait (default: the conductor's timeout).
+
+        Raises:
+            TimeoutError: Nothing arrived within the timeout.
+        """
         if self._ended:
             return b""
-        message = await self._next_message()
+        message = await self._next_message(timeout)
         if not message.get("more_body", False):
             self._ended = True
         return bytes(message.get("body", b""))
@@ -283,17 +305,32 @@ class StreamedResult:
             if chunk:
                 yield chunk
 
-    async def receive_event(self) -> ParsedEvent:
+    async def receive_event(self, timeout: float | None = None) -> ParsedEvent:
         """Return the next Server-Sent Event (pings included, as comment-only events).
 
+        Args:
+            timeout: Seconds to wait for the event as a whole (default: the
+                conductor's timeout); a short one asserts that nothing is sent.
+
         Raises:
-            TimeoutError: None arrived within the timeout.
+            TimeoutError: No complete event arrived within the timeout.
             EOFError: The stream ended.
         """
+        loop = asyncio.get_running_loop()
+        wait = self.timeout if timeout is None else timeout
+        deadline = loop.time() + wait
+        no_event = f"No complete event from the app on {self._scope['path']} within {wait} s."
         while not self._pending:
             if self._ended:
                 raise EOFError(f"The event stream {self._scope['path']} has ended.")
-            self._pending.extend(self._parser.feed(await self.receive_bytes()))
+            left = deadline - loop.time()
+            if left <= 0:
+                raise TimeoutError(no_event)
+            try:
+                chunk = await self.receive_bytes(left)
+            except TimeoutError:
+                raise TimeoutError(no_event) from None
+            self._pending.extend(self._parser.feed(chunk))
         return self._pending.pop(0)
 
     async def events(self) -> AsyncIterator[ParsedEvent]:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator, Mapping
 from typing import Any, TypeVar
 
 from lanner.app import App
-from lanner.testing._http import DEFAULT_TIMEOUT, Result
+from lanner.testing._http import DEFAULT_TIMEOUT, Result, StreamedResult
+from lanner.testing._sse_parser import ParsedEvent
 from lanner.testing.conductor import ASGIConductor
 
-__all__ = ["TestClient"]
+__all__ = ["SyncStreamedResult", "TestClient"]
 
 T = TypeVar("T")
 
@@ -29,6 +30,7 @@ class TestClient:
         self.app = app
         self._conductor = ASGIConductor(app, timeout=timeout)
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._streams: set[SyncStreamedResult] = set()
 
     def __enter__(self) -> TestClient:
         self._ensure_started()
@@ -48,7 +50,11 @@ class TestClient:
                 "TestClient cannot run inside a running event loop; "
                 "use `async with ASGIConductor(app)` in async tests."
             )
-        self._ensure_started()
+        try:
+            self._ensure_started()
+        except BaseException:
+            coro.close()  # never run: close it so Python does not warn it was not awaited
+            raise
         assert self._loop is not None
         return self._loop.run_until_complete(coro)
 
@@ -63,9 +69,15 @@ class TestClient:
                 raise
 
     def close(self) -> None:
-        """Run lifespan shutdown and close the private event loop."""
-        loop, self._loop = self._loop, None
-        if loop is not None:
+        """Disconnect open streams, run lifespan shutdown and close the private event loop."""
+        loop = self._loop
+        if loop is None:
+            return
+        try:
+            for stream in list(self._streams):
+                stream.disconnect()
+        finally:
+            self._loop = None
             try:
                 loop.run_until_complete(self._conductor.__aexit__(None, None, None))
             finally:
@@ -102,3 +114,117 @@ class TestClient:
     def simulate_options(self, path: str, **kwargs: Any) -> Result:
         """``simulate_request("OPTIONS", path, ...)``."""
         return self.simulate_request("OPTIONS", path, **kwargs)
+
+    def simulate_get_stream(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> SyncStreamedResult:
+        """Open a streaming GET (an SSE feed or ``resp.stream``) to read as it arrives.
+
+        Use as ``with client.simulate_get_stream("/feed") as stream:`` and read
+        with ``stream.receive_event()`` or ``for ev in stream.events()``;
+        leaving the block disconnects the client, which closes the app's
+        generator. See :meth:`ASGIConductor.simulate_get_stream`.
+        """
+        stream = self._conductor.simulate_get_stream(path, params=params, headers=headers)
+        return SyncStreamedResult(self, stream)
+
+    simulate_sse = simulate_get_stream
+
+
+class SyncStreamedResult:
+    """A streaming response read from a sync test (``TestClient.simulate_get_stream``).
+
+    The app runs on the client's private event loop, and that loop runs only
+    while one of these methods waits: between calls the app is paused, and
+    timers that came due (keep-alive pings) fire at the next call. Leaving the
+    ``with`` block disconnects the client and waits for the app to finish.
+
+    Attributes:
+        status_code: The response status, once the block is entered.
+        headers: The response headers (names lower-cased), once entered.
+    """
+
+    __slots__ = ("_client", "_open", "_stream")
+
+    def __init__(self, client: TestClient, stream: StreamedResult) -> None:
+        self._client = client
+        self._stream = stream
+        self._open = False
+
+    def __enter__(self) -> SyncStreamedResult:
+        self._client._run(self._stream.__aenter__())
+        self._open = True
+        self._client._streams.add(self)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.disconnect()
+
+    @property
+    def status_code(self) -> int:
+        """The response status."""
+        return self._stream.status_code
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The response headers, names lower-cased."""
+        return self._stream.headers
+
+    def disconnect(self) -> None:
+        """Leave as a client would and wait (bounded) for the app to finish.
+
+        Raises:
+            TimeoutError: The app kept streaming after the client left.
+            Exception: Whatever the app raised.
+        """
+        if not self._open:
+            return
+        self._open = False
+        self._client._streams.discard(self)
+        self._client._run(self._stream.disconnect())
+
+    def _check_open(self) -> None:
+        if not self._open:
+            raise RuntimeError(
+                "The stream is not open; read it inside "
+                "`with client.simulate_get_stream(path) as stream:`."
+            )
+
+    def receive_bytes(self, timeout: float | None = None) -> bytes:
+        """Return the next body chunk; ``b""`` once the response has ended.
+
+        Raises:
+            TimeoutError: Nothing arrived within ``timeout`` (default: the client's).
+        """
+        self._check_open()
+        return self._client._run(self._stream.receive_bytes(timeout))
+
+    def iter_bytes(self) -> Iterator[bytes]:
+        """Yield body chunks until the response ends."""
+        while not self._stream.ended:
+            chunk = self.receive_bytes()
+            if chunk:
+                yield chunk
+
+    def receive_event(self, timeout: float | None = None) -> ParsedEvent:
+        """Return the next Server-Sent Event (pings included, as comment-only events).
+
+        Raises:
+            TimeoutError: No complete event arrived within ``timeout`` (default:
+                the client's).
+            EOFError: The stream ended.
+        """
+        self._check_open()
+        return self._client._run(self._stream.receive_event(timeout))
+
+    def events(self) -> Iterator[ParsedEvent]:
+        """Yield Server-Sent Events until the stream ends."""
+        while True:
+            try:
+                yield self.receive_event()
+            except EOFError:
+                return

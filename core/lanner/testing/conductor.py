@@ -40,6 +40,7 @@ class ASGIConductor:
         self._lifespan_task: asyncio.Task[None] | None = None
         self._to_app: asyncio.Queue[Message] = asyncio.Queue()
         self._from_app: asyncio.Queue[Message] = asyncio.Queue()
+        self._streams: list[StreamedResult] = []
 
     async def __aenter__(self) -> ASGIConductor:
         server = self.app.freeze()
@@ -56,6 +57,10 @@ class ASGIConductor:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
+        # Streams still open disconnect first, as their clients would at shutdown.
+        streams, self._streams = self._streams, []
+        for stream in streams:
+            await stream.disconnect()
         task = self._lifespan_task
         if task is None or task.done():
             return
@@ -136,7 +141,9 @@ class ASGIConductor:
         stream.events()``; leaving the block disconnects the client.
         """
         scope = build_http_scope("GET", path, params=params, headers=dict(headers or {}))
-        return StreamedResult(self.app, scope, b"", self.timeout)
+        stream = StreamedResult(self.app, scope, b"", self.timeout)
+        self._streams.append(stream)
+        return stream
 
     simulate_sse = simulate_get_stream
 
