@@ -1,0 +1,45 @@
+"""lanner-media-cbor: CBOR for lanner's WebSocket BINARY messages and ``application/cbor`` bodies.
+
+Installed, it loads by itself (entry point ``media_cbor`` in group ``lanner``);
+``App(plugins=[lanner_media_cbor], autoload_plugins=False)`` loads it
+in-process. Configure it with ``plugin_config={"media_cbor": {"ws_binary":
+False}}`` to keep MessagePack for BINARY messages.
+"""
+
+from lanner_media_cbor._codec import (
+    MAX_BIGNUM_BYTES,
+    MAX_DEPTH,
+    REFUSED_TAGS,
+    CBORPayloadError,
+    decode,
+    encode,
+)
+from lanner_media_cbor._config import PLUGIN_NAME, CBORConfig, CBORConfigError
+from lanner_media_cbor._config import PLUGIN_NAME as name
+from lanner_media_cbor.handlers import MEDIA_TYPE, CBORHandler, CBORHandlerWS
+from lanner_media_cbor.hooks import (
+    lanner_configure,
+    lanner_http_media_handlers,
+    lanner_ws_media_handlers,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MAX_BIGNUM_BYTES",
+    "MAX_DEPTH",
+    "MEDIA_TYPE",
+    "PLUGIN_NAME",
+    "REFUSED_TAGS",
+    "CBORConfig",
+    "CBORConfigError",
+    "CBORHandler",
+    "CBORHandlerWS",
+    "CBORPayloadError",
+    "decode",
+    "encode",
+    "lanner_configure",
+    "lanner_http_media_handlers",
+    "lanner_ws_media_handlers",
+    "name",
+]

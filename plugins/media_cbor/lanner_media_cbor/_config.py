@@ -1,0 +1,54 @@
+"""The ``media_cbor`` configuration section, checked when the app is assembled."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+__all__ = ["PLUGIN_NAME", "CBORConfig", "CBORConfigError", "parse_config"]
+
+PLUGIN_NAME: Final = "media_cbor"
+"""The plugin's name: its entry-point name and its ``plugin_config`` key."""
+
+_DEFAULTS: Final[Mapping[str, bool]] = {"ws_binary": True}
+
+
+class CBORConfigError(ValueError):
+    """The ``media_cbor`` section of ``plugin_config`` is wrong; the message says how."""
+
+
+@dataclass(frozen=True)
+class CBORConfig:
+    """The checked configuration.
+
+    Attributes:
+        ws_binary: Whether the plugin takes the WebSocket BINARY slot. With
+            ``False`` it only adds ``application/cbor`` HTTP media, and BINARY
+            messages stay MessagePack (or whatever another plugin provides).
+    """
+
+    ws_binary: bool = True
+
+
+def parse_config(section: Mapping[str, Any]) -> CBORConfig:
+    """Return the checked configuration from the plugin's config section.
+
+    Raises:
+        CBORConfigError: An unknown key, or a value of the wrong type.
+    """
+    unknown = sorted(set(section) - set(_DEFAULTS))
+    if unknown:
+        raise CBORConfigError(
+            f"plugin_config[{PLUGIN_NAME!r}] has unknown key(s) {', '.join(map(repr, unknown))}; "
+            f"the valid keys are {', '.join(map(repr, _DEFAULTS))}. Remove the key or fix its "
+            f'spelling, e.g. plugin_config={{"{PLUGIN_NAME}": {{"ws_binary": False}}}}.'
+        )
+    ws_binary = section.get("ws_binary", _DEFAULTS["ws_binary"])
+    if not isinstance(ws_binary, bool):
+        raise CBORConfigError(
+            f"plugin_config[{PLUGIN_NAME!r}]['ws_binary'] must be True or False, found "
+            f"{type(ws_binary).__name__} {ws_binary!r}. True (the default) makes CBOR the "
+            "WebSocket BINARY format; False leaves that slot to MessagePack."
+        )
+    return CBORConfig(ws_binary=ws_binary)
