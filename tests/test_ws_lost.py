@@ -548,5 +548,5 @@ async def test_fallback_reader_turns_a_failing_server_receive_into_a_disconnect(
     assert info.value.code == 1006
     with pytest.raises(lanner.WebSocketDisconnected):
         await ws.send_text("after")
-    await ws._finish()
+    await ws.close()
     assert sent == [{"type": "websocket.accept", "subprotocol": None}]

@@ -26,6 +26,7 @@ from lanner.request import Request
 from lanner.response import Response
 from lanner.routing import CompiledRouter
 from lanner.sse import SSE_HEADERS, SSEvent
+from lanner.ws import _CLOSED as _WS_CLOSED
 from lanner.ws import WebSocket, WebSocketContext
 
 __all__ = ["ErrorHandler", "Server", "Sink", "accepts_ws"]
@@ -351,13 +352,9 @@ class Server:
 
     # -- WebSocket --------------------------------------------------------------
 
-    def _resolve_ws(self, req: Request) -> tuple[Responder, RouteTarget | None, dict[str, Any]]:
-        found = self._router.find(req.path)
-        if found is not None:
-            target, params, _template = found
-            if target.ws_responder is None:
-                return target.not_allowed, target, params
-            return target.ws_responder, target, params
+    def _resolve_ws_sink(
+        self, req: Request
+    ) -> tuple[Responder, RouteTarget | None, dict[str, Any]]:
         path = req.path
         for pattern, sink, takes_ws in self._sinks:
             if takes_ws:
@@ -380,7 +377,13 @@ class Server:
                 await process_request_ws(req, ws)
                 if ws.closed:
                     return
-            responder, target, params = self._resolve_ws(req)
+            found = self._router.find(req.path)
+            target: RouteTarget | None
+            if found is not None:
+                target, params, _template = found
+                responder = target.ws_responder or target.not_allowed
+            else:
+                responder, target, params = self._resolve_ws_sink(req)
             if target is None:
                 if responder is _route_not_found:
                     await responder(req, None)
@@ -395,7 +398,12 @@ class Server:
         except Exception as ex:
             await self.handle_error(req, None, ex, params, ws)
         finally:
-            await ws._finish()
+            # PERF: "close if still open, stop the reader" written out with the
+            # connection's own fields: this runs once per connection.
+            if ws._state is not _WS_CLOSED and ws._lost_code is None:
+                await ws.close(1000)
+            if ws._pump_task is not None:
+                ws._stop_pump()
 
     # -- lifespan -------------------------------------------------------------
 

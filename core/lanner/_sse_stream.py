@@ -151,7 +151,9 @@ class _Stream:
                 body = PING
             else:
                 try:
-                    body = event.serialize(dumps)
+                    # PERF: most events were serialised when created; only json=
+                    # events (wire form None) need the app's encoder now.
+                    body = event._wire or event.serialize(dumps)
                 except AttributeError:
                     if isinstance(event, SSEvent):
                         raise

@@ -47,6 +47,9 @@ class _NoJSON:
 
 _NO_JSON: Final = _NoJSON()
 
+# data, text, json, event, event_id, retry, comment: the arguments as given.
+_Fields = tuple[bytes | None, str | None, object, str | None, str | None, int | None, str | None]
+
 
 def _lines_to_field(value: bytes, prefix: bytes) -> bytes:
     """Return ``value`` as one ``prefix`` line per line of it, each ending in LF.
@@ -111,17 +114,7 @@ class SSEvent:
         TypeError: An argument has the wrong type (such as ``str`` for ``data``).
     """
 
-    __slots__ = (
-        "_comment",
-        "_data",
-        "_event",
-        "_event_id",
-        "_head",
-        "_json",
-        "_retry",
-        "_text",
-        "_wire",
-    )
+    __slots__ = ("_fields", "_head", "_wire")
 
     def __init__(
         self,
@@ -134,6 +127,24 @@ class SSEvent:
         retry: int | None = None,
         comment: str | None = None,
     ) -> None:
+        if (
+            data is None
+            and json is _NO_JSON
+            and event is None
+            and event_id is None
+            and retry is None
+            and comment is None
+            and type(text) is str
+        ):
+            # PERF: the common event carries text alone; it skips the general path.
+            self._fields: _Fields = (None, text, _NO_JSON, None, None, None, None)
+            self._head = b""
+            encoded = text.encode()
+            if 10 in encoded or 13 in encoded:
+                self._wire: bytes | None = _lines_to_field(encoded, b"data: ") + b"\n"
+            else:
+                self._wire = b"data: " + encoded + b"\n\n"
+            return
         if data is not None and not isinstance(data, bytes):
             raise TypeError(
                 f"SSEvent data= expects bytes or None; found {type(data).__name__}. "
@@ -144,13 +155,7 @@ class SSEvent:
                 f"SSEvent text= expects a str or None; found {type(text).__name__}. "
                 "Pass bytes as data=, or an object as json=."
             )
-        self._data = data
-        self._text = text
-        self._json = json
-        self._event = event
-        self._event_id = event_id
-        self._retry = retry
-        self._comment = comment
+        self._fields = (data, text, json, event, event_id, retry, comment)
         # The fields other than the payload are checked and encoded once, here.
         head = b""
         if comment is not None:
@@ -196,37 +201,37 @@ class SSEvent:
     @property
     def data(self) -> bytes | None:
         """The ``data=`` payload, or ``None``."""
-        return self._data
+        return self._fields[0]
 
     @property
     def text(self) -> str | None:
         """The ``text=`` payload, or ``None``."""
-        return self._text
+        return self._fields[1]
 
     @property
     def json(self) -> object:
         """The ``json=`` object, or ``None`` when none was given (or ``None`` was)."""
-        return None if self._json is _NO_JSON else self._json
+        return None if self._fields[2] is _NO_JSON else self._fields[2]
 
     @property
     def event(self) -> str | None:
         """The event type, or ``None``."""
-        return self._event
+        return self._fields[3]
 
     @property
     def event_id(self) -> str | None:
         """The event ID, or ``None``."""
-        return self._event_id
+        return self._fields[4]
 
     @property
     def retry(self) -> int | None:
         """The reconnection delay in milliseconds, or ``None``."""
-        return self._retry
+        return self._fields[5]
 
     @property
     def comment(self) -> str | None:
         """The comment, or ``None``."""
-        return self._comment
+        return self._fields[6]
 
     def serialize(self, json_dumps: JSONDumps | None = None) -> bytes:
         """Return the event in the ``text/event-stream`` wire format.
@@ -245,7 +250,7 @@ class SSEvent:
         if wire is not None:
             return wire
         # Only a json= event gets here (see __init__).
-        payload = (json_dumps or _COMPACT_DUMPS)(self._json).encode()
+        payload = (json_dumps or _COMPACT_DUMPS)(self._fields[2]).encode()
         if 10 in payload or 13 in payload:  # LF, CR: see __init__
             return self._head + _lines_to_field(payload, b"data: ") + b"\n"
         return self._head + b"data: " + payload + b"\n\n"
@@ -254,17 +259,17 @@ class SSEvent:
         fields = [
             f"{name}={value!r}"
             for name, value in (
-                ("data", self._data),
-                ("text", self._text),
-                ("event", self._event),
-                ("event_id", self._event_id),
-                ("retry", self._retry),
-                ("comment", self._comment),
+                ("data", self._fields[0]),
+                ("text", self._fields[1]),
+                ("event", self._fields[3]),
+                ("event_id", self._fields[4]),
+                ("retry", self._fields[5]),
+                ("comment", self._fields[6]),
             )
             if value is not None
         ]
-        if self._json is not _NO_JSON:
-            fields.insert(2, f"json={self._json!r}")
+        if self._fields[2] is not _NO_JSON:
+            fields.insert(2, f"json={self._fields[2]!r}")
         return f"SSEvent({', '.join(fields)})"
 
 

@@ -115,13 +115,29 @@ class WebSocketContext:
         self.max_message_size = limit
 
 
-def _spec_at_least(scope: Scope, wanted: tuple[int, int]) -> bool:
-    raw = str(scope.get("asgi", {}).get("spec_version", "2.0"))
+def _parse_spec_version(raw: str) -> tuple[int, int]:
     try:
         major, _, minor = raw.partition(".")
-        return (int(major), int(minor or 0)) >= wanted
+        return int(major), int(minor or 0)
     except ValueError:
-        return False
+        return (2, 0)
+
+
+# PERF: servers report one or two spec_version strings; parse each once.
+_SPEC_FLAGS: dict[str, tuple[bool, bool]] = {}
+
+
+def _spec_flags(scope: Scope) -> tuple[bool, bool]:
+    """Return (close reasons supported, sends to a lost client raise) for a scope."""
+    asgi = scope.get("asgi")
+    raw = str(asgi.get("spec_version", "2.0")) if asgi else "2.0"
+    flags = _SPEC_FLAGS.get(raw)
+    if flags is None:
+        version = _parse_spec_version(raw)
+        flags = (version >= (2, 3), version >= (2, 4))
+        if len(_SPEC_FLAGS) < 16:
+            _SPEC_FLAGS[raw] = flags
+    return flags
 
 
 class WebSocket:
@@ -135,14 +151,13 @@ class WebSocket:
 
     __slots__ = (
         "_close_code",
-        "_close_reason",
         "_ctx",
         "_lost_code",
         "_pump_task",
-        "_queue",
         "_receive",
         "_scope",
         "_send",
+        "_server_reports_loss",
         "_server_send",
         "_state",
         "_supports_reason",
@@ -158,12 +173,10 @@ class WebSocket:
         self._ctx = ctx
         self._state = _HANDSHAKE
         self._close_code: int | None = None
-        self._close_reason: str | None = None
         self._lost_code: int | None = None
         self._pump_task: asyncio.Task[None] | None = None
-        self._queue: asyncio.Queue[Message] | None = None
-        self._unbounded_receive: Receive = receive
-        self._supports_reason = _spec_at_least(scope, (2, 3))
+        # Close reasons arrived in ASGI spec 2.3; errors on a lost send in 2.4.
+        self._supports_reason, self._server_reports_loss = _spec_flags(scope)
         self.subprotocols: tuple[str, ...] = tuple(scope.get("subprotocols", ()))
         """The subprotocols the client offered, in its order of preference."""
 
@@ -231,12 +244,12 @@ class WebSocket:
             raise WebSocketDisconnected(_ABNORMAL_CLOSURE) from exc
         self._state = _OPEN
         ctx = self._ctx
-        if ctx.max_receive_queue and not _spec_at_least(self._scope, (2, 4)):
+        if ctx.max_receive_queue and not self._server_reports_loss:
             self._start_pump(ctx.max_receive_queue)
         if ctx.max_message_size is not None:
             # PERF: the size check wraps receive only when a limit is set, so
             # apps without one pay nothing for it per message.
-            self._unbounded_receive = self._receive
+            self._unbounded_receive: Receive = self._receive
             self._receive = self._receive_within_limit
 
     async def close(self, code: int = 1000, reason: str | None = None) -> None:
@@ -253,7 +266,7 @@ class WebSocket:
             ValueError: ``code`` cannot be sent in a Close frame, or ``reason``
                 is longer than 123 bytes in UTF-8; the connection stays as it was.
         """
-        if not is_sendable_close_code(code):
+        if code not in _SENDABLE_STANDARD and not 3000 <= code <= 4999:
             raise ValueError(
                 f"WebSocket close code {code} cannot be sent: use 1000-1003, "
                 "1007-1014 or an application code in 3000-4999."
@@ -269,7 +282,6 @@ class WebSocket:
             text = reason if reason is not None else self._ctx.close_reasons.get(code)
             if text:
                 message["reason"] = text
-                self._close_reason = text
         try:
             await self._server_send(message)
         except OSError:
@@ -473,7 +485,6 @@ class WebSocket:
 
     def _start_pump(self, max_queue: int) -> None:
         queue: asyncio.Queue[Message] = asyncio.Queue(max_queue)
-        self._queue = queue
         server_receive = self._receive
         self._receive = queue.get
         self._send = self._send_unless_lost
@@ -507,9 +518,3 @@ class WebSocket:
         if task is not None:
             self._pump_task = None
             task.cancel()
-
-    async def _finish(self) -> None:
-        """Close the connection if the responder did not, and stop the reader."""
-        if self._state is not _CLOSED:
-            await self.close(1000)
-        self._stop_pump()
