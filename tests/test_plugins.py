@@ -540,3 +540,21 @@ def test_an_installed_plugin_module_given_in_process_too_is_an_error(fake: FakeD
     App(autoload_plugins=False, plugins=[__import__(module)])  # alone, it is fine
     with pytest.raises(PluginLoadError, match=r'same object.*disable_plugins=\["both"\]'):
         App(plugins=[sys.modules[module]])
+
+
+def test_autoload_naming_a_plugin_that_is_not_installed_is_refused(fake: FakeDists) -> None:
+    fake.add("present", MIDDLEWARE_PLUGIN)
+    with pytest.raises(PluginLoadError) as info:
+        App(autoload_plugins=["presnet"])
+    message = str(info.value)
+    assert "'presnet'" in message
+    assert "not installed" in message
+    assert "present" in message
+
+
+def test_autoload_names_are_not_checked_when_the_environment_turns_autoload_off(
+    fake: FakeDists, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LANNER_DISABLE_PLUGIN_AUTOLOAD", "1")
+    app = App(autoload_plugins=["not_installed_anywhere"])
+    assert [p.name for p in app.plugin_assembly.plugins if p.layer == "installed"] == []

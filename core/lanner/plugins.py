@@ -273,6 +273,8 @@ def assemble(
     """
     in_process = _as_plugin_list(plugins)
     selection = _entry_points.select(autoload, disable, essential=ESSENTIAL_PLUGINS)
+    if selection.autoload and not isinstance(autoload, bool):
+        _check_installed(autoload)
     loaded = _load_all(selection, in_process)
     pm = _plugin_manager()
     # pluggy calls the last registered plugin first; registering in reverse makes
@@ -380,6 +382,24 @@ def _as_plugin_list(plugins: Iterable[object]) -> list[object]:
             f"{plugins!r}; write plugins=[my_plugin]."
         )
     return list(plugins)
+
+
+def _check_installed(names: Iterable[str]) -> None:
+    """Refuse an ``autoload_plugins`` list naming a plugin that is not installed.
+
+    A typo there would otherwise load nothing, silently: an auth plugin the app
+    relies on would simply be missing.
+    """
+    installed = sorted({ep.name for ep in _entry_points.scan()})
+    missing = sorted(set(names) - set(installed))
+    if missing:
+        raise PluginLoadError(
+            f"autoload_plugins names {', '.join(map(repr, missing))}, which "
+            f"{'is' if len(missing) == 1 else 'are'} not installed (installed plugins: "
+            f"{', '.join(installed) or 'none'}). Install the distribution "
+            "(pip install lanner-<name>) or fix the name; `lanner plugins` lists "
+            "what is installed."
+        )
 
 
 def _load_all(selection: _entry_points.Selection, in_process: list[object]) -> list[_Loaded]:
