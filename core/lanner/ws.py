@@ -130,9 +130,10 @@ _SPEC_FLAGS: dict[str, tuple[bool, bool]] = {}
 def _spec_flags(scope: Scope) -> tuple[bool, bool]:
     """Return (close reasons supported, sends to a lost client raise) for a scope."""
     asgi = scope.get("asgi")
-    raw = str(asgi.get("spec_version", "2.0")) if asgi else "2.0"
+    raw = asgi.get("spec_version", "2.0") if asgi else "2.0"
     flags = _SPEC_FLAGS.get(raw)
     if flags is None:
+        raw = str(raw)
         version = _parse_spec_version(raw)
         flags = (version >= (2, 3), version >= (2, 4))
         if len(_SPEC_FLAGS) < 16:
@@ -160,9 +161,9 @@ class WebSocket:
         "_server_reports_loss",
         "_server_send",
         "_state",
+        "_subprotocols",
         "_supports_reason",
         "_unbounded_receive",
-        "subprotocols",
     )
 
     def __init__(self, scope: Scope, receive: Receive, send: Send, ctx: WebSocketContext) -> None:
@@ -177,11 +178,26 @@ class WebSocket:
         self._pump_task: asyncio.Task[None] | None = None
         # Close reasons arrived in ASGI spec 2.3; errors on a lost send in 2.4.
         self._supports_reason, self._server_reports_loss = _spec_flags(scope)
-        self.subprotocols: tuple[str, ...] = tuple(scope.get("subprotocols", ()))
-        """The subprotocols the client offered, in its order of preference."""
+        self._subprotocols: tuple[str, ...] | None = None
 
     def __repr__(self) -> str:
         return f"<WebSocket {self._scope.get('path')!r} {self._state.value}>"
+
+    @property
+    def subprotocols(self) -> tuple[str, ...]:
+        """The subprotocols the client offered, in its order of preference.
+
+        Middleware may assign a narrower tuple (an authentication plugin hides
+        a credential carried as a subprotocol entry this way).
+        """
+        offered = self._subprotocols
+        if offered is None:
+            offered = self._subprotocols = tuple(self._scope.get("subprotocols") or ())
+        return offered
+
+    @subprotocols.setter
+    def subprotocols(self, value: tuple[str, ...]) -> None:
+        self._subprotocols = tuple(value)
 
     # -- state ----------------------------------------------------------------
 
