@@ -1,0 +1,358 @@
+"""Choosing, importing, registering and validating the plugins of one App.
+
+Nothing here calls a hook: this module turns plugin sources (default plugin
+modules, installed entry points, in-process objects) into :class:`Loaded`
+plugins registered in a fresh ``pluggy.PluginManager``, and refuses, with a
+message naming the plugin and how to disable it, anything that could not be
+called the way lanner calls hooks.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import inspect
+import types
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib.metadata import EntryPoint
+from typing import Any, Final
+
+import pluggy
+
+from lanner import _entry_points, hookspecs
+from lanner._plugin_checks import Layer, Origin, PluginInfo
+from lanner.default_plugins import DEFAULT_PLUGINS
+from lanner.errors import PluginLoadError
+from lanner.hookspecs import HOOK_NAMES
+
+__all__ = [
+    "Loaded",
+    "as_plugin_list",
+    "check_installed",
+    "import_plugin",
+    "lanner_version",
+    "load_all",
+    "plugin_manager",
+    "plugin_name",
+    "register",
+    "register_all",
+    "validate",
+]
+
+_HOOK_PREFIX: Final = "lanner_"
+_MARKER: Final = hookspecs.PROJECT_NAME + "_impl"
+
+
+@dataclass
+class Loaded:
+    """A plugin that is imported and about to be registered.
+
+    Attributes:
+        origin: Where the plugin comes from, for messages.
+        obj: The plugin object pluggy registers (a module or an instance).
+        hooks: The hooks it implements, in call order, once validated.
+    """
+
+    origin: Origin
+    obj: object
+    hooks: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """The name the plugin is registered under."""
+        return self.origin.name
+
+    @property
+    def layer(self) -> Layer:
+        """The precedence layer the plugin belongs to."""
+        return self.origin.layer
+
+    def info(self) -> PluginInfo:
+        """Return what ``lanner plugins`` and the assembly report about this plugin."""
+        o = self.origin
+        return PluginInfo(o.name, o.distribution, o.version, o.layer, self.hooks)
+
+
+def plugin_name(plugin: object) -> str:
+    """Return the name an in-process plugin is registered under.
+
+    Its ``name`` attribute if that is a string, else its ``__name__`` (modules,
+    classes, functions), else its class name.
+    """
+    name = getattr(plugin, "name", None)
+    if isinstance(name, str) and name:
+        return name
+    dunder = getattr(plugin, "__name__", None)
+    if isinstance(dunder, str) and dunder:
+        return dunder
+    return type(plugin).__name__
+
+
+# --- choosing and importing -------------------------------------------------
+
+
+def as_plugin_list(plugins: Iterable[object]) -> list[object]:
+    """Return ``App(plugins=...)`` as a list; refuse a single plugin or a string."""
+    if isinstance(plugins, str | bytes | types.ModuleType) or not isinstance(plugins, Iterable):
+        raise TypeError(
+            f"plugins= takes a list of plugin objects (modules or instances), found "
+            f"{plugins!r}; write plugins=[my_plugin]."
+        )
+    return list(plugins)
+
+
+def check_installed(names: Iterable[str]) -> None:
+    """Refuse an ``autoload_plugins`` list naming a plugin that is not installed.
+
+    A typo there would otherwise load nothing, silently: an auth plugin the app
+    relies on would simply be missing.
+    """
+    installed = sorted({ep.name for ep in _entry_points.scan()})
+    missing = sorted(set(names) - set(installed))
+    if missing:
+        raise PluginLoadError(
+            f"autoload_plugins names {', '.join(map(repr, missing))}, which "
+            f"{'is' if len(missing) == 1 else 'are'} not installed (installed plugins: "
+            f"{', '.join(installed) or 'none'}). Install the distribution "
+            "(pip install lanner-<name>) or fix the name; `lanner plugins` lists "
+            "what is installed."
+        )
+
+
+def load_all(selection: _entry_points.Selection, in_process: list[object]) -> list[Loaded]:
+    """Import the plugins ``selection`` allows, in call order: defaults, installed, in-process.
+
+    Raises:
+        PluginLoadError: A plugin cannot be imported, uses the reserved prefix,
+            shares a name with another, or is given twice.
+    """
+    loaded: list[Loaded] = []
+    version = lanner_version()
+    for name, module in DEFAULT_PLUGINS:
+        if name not in selection.disabled:
+            origin = Origin(name, "default", "lanner", version)
+            loaded.append(Loaded(origin, import_plugin(origin, module)))
+    if selection.autoload:
+        for ep in _entry_points.scan():
+            if selection.allows_installed(ep.name):
+                origin = Origin(ep.name, "installed", *_entry_points.distribution_of(ep))
+                _check_name(origin, loaded)
+                loaded.append(Loaded(origin, import_plugin(origin, ep)))
+    for obj in in_process:
+        origin = Origin(plugin_name(obj), "in-process")
+        if origin.name not in selection.disabled:
+            _check_name(origin, loaded)
+            _check_not_loaded(origin, obj, loaded)
+            loaded.append(Loaded(origin, obj))
+    return loaded
+
+
+def _check_name(origin: Origin, loaded: list[Loaded]) -> None:
+    prefix = _entry_points.RESERVED_PREFIX
+    if origin.name.startswith(prefix):
+        raise PluginLoadError(
+            f"Plugin {origin.label()} uses the reserved prefix {prefix!r}, which belongs "
+            "to lanner's default plugins. Rename it (a plain name such as "
+            f"{origin.name[len(prefix) :]!r}). {origin.how_to_disable()}"
+        )
+    for other in loaded:
+        if other.name == origin.name:
+            raise PluginLoadError(
+                f"Two plugins are named {origin.name!r}: {other.origin.label()} and "
+                f"{origin.label()}. Plugin names must be unique; give the in-process "
+                "plugin another `name` attribute, or uninstall one of them. "
+                f"{origin.how_to_disable()}"
+            )
+
+
+def _check_not_loaded(origin: Origin, obj: object, loaded: list[Loaded]) -> None:
+    for other in loaded:
+        if other.obj is obj:
+            raise PluginLoadError(
+                f"The in-process plugin {origin.label()} is the same object as the "
+                f"{other.layer} plugin {other.origin.label()}, which is already loaded. "
+                f"Give it once: drop it from plugins=[...], or keep it there and turn "
+                f'the installed one off with disable_plugins=["{other.name}"].'
+            )
+
+
+def import_plugin(origin: Origin, source: str | EntryPoint) -> object:
+    """Import a plugin from a module name or an entry point.
+
+    Raises:
+        PluginLoadError: The import raised; the message names the plugin and
+            how to disable it, and the original error is its cause.
+    """
+    try:
+        if isinstance(source, EntryPoint):
+            return source.load()
+        return importlib.import_module(source)
+    except Exception as exc:
+        target = source.value if isinstance(source, EntryPoint) else source
+        raise PluginLoadError(
+            f"Error importing plugin {origin.label()}: importing {target!r} raised "
+            f"{exc!r}. {origin.how_to_disable()}"
+        ) from exc
+
+
+# --- registering and validating ---------------------------------------------
+
+
+class _PluginManager(pluggy.PluginManager):
+    """A ``PluginManager`` that rejects attributes without the marker cheaply.
+
+    pluggy inspects every attribute of a plugin with ``inspect.getattr_static``
+    (safe, but some microseconds each); looking the raw value up in the
+    namespace dicts first makes that cost apply only to marked attributes,
+    which keeps ``App()`` fast with many plugins.
+    """
+
+    def parse_hookimpl_opts(self, plugin: object, name: str) -> pluggy.HookimplOpts | None:
+        """Return the hookimpl options of ``plugin.name``, or ``None`` if it is not one."""
+        if name.startswith("__") or not _may_be_marked(plugin, name):
+            return None
+        return super().parse_hookimpl_opts(plugin, name)
+
+
+def _may_be_marked(plugin: object, name: str) -> bool:
+    if isinstance(plugin, types.ModuleType):
+        namespaces: list[Mapping[str, Any]] = [vars(plugin)]
+    else:
+        cls = plugin if isinstance(plugin, type) else type(plugin)
+        namespaces = [vars(k) for k in cls.__mro__]
+        if not isinstance(plugin, type) and hasattr(plugin, "__dict__"):
+            namespaces.insert(0, vars(plugin))
+    for namespace in namespaces:
+        if name in namespace:
+            raw = namespace[name]
+            try:
+                return hasattr(getattr(raw, "__func__", raw), _MARKER)
+            except Exception:  # an odd object: let pluggy decide
+                return True
+    return True  # not found statically (a __getattr__ plugin): let pluggy decide
+
+
+def plugin_manager() -> pluggy.PluginManager:
+    """Return a new plugin manager that knows lanner's hook specifications."""
+    pm = _PluginManager(hookspecs.PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
+    return pm
+
+
+def register_all(loaded: list[Loaded]) -> pluggy.PluginManager:
+    """Register ``loaded`` in a new plugin manager and validate each; return the manager.
+
+    Sets each plugin's ``hooks``.
+
+    Raises:
+        PluginLoadError: See :func:`register` and :func:`validate`.
+    """
+    pm = plugin_manager()
+    # pluggy calls the last registered plugin first; registering in reverse makes
+    # the historic lanner_configure run in the documented order.
+    for plugin in reversed(loaded):
+        register(pm, plugin)
+    for plugin in loaded:
+        plugin.hooks = validate(pm, plugin)
+    return pm
+
+
+def register(pm: pluggy.PluginManager, plugin: Loaded) -> None:
+    """Register ``plugin`` in ``pm`` under its name.
+
+    Raises:
+        PluginLoadError: pluggy refused it (a hook taking arguments other than
+            ``app``, or a name already registered).
+    """
+    try:
+        pm.register(plugin.obj, name=plugin.name)
+    except (pluggy.PluginValidationError, ValueError) as exc:
+        detail = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        hint = "Hook functions take only `app`. " if "hookspec" in detail else ""
+        raise PluginLoadError(
+            f"Plugin {plugin.origin.label()} could not be registered: {detail}. "
+            f"{hint}{plugin.origin.how_to_disable()}"
+        ) from exc
+
+
+def validate(pm: pluggy.PluginManager, plugin: Loaded) -> tuple[str, ...]:
+    """Return the hooks registered ``plugin`` implements; raise for any bad ``lanner_*`` name.
+
+    Raises:
+        PluginLoadError: A ``lanner_*`` attribute is not a hook, a hook lacks
+            the marker, or a hook is marked with an option lanner does not support.
+    """
+    found: set[str] = set()
+    registered: set[str] = set()
+    for caller in pm.get_hookcallers(plugin.obj) or ():
+        for impl in caller.get_hookimpls():
+            if impl.plugin is not plugin.obj:
+                continue
+            attr = getattr(impl.function, "__name__", caller.name)
+            if caller.name not in HOOK_NAMES:
+                raise PluginLoadError(_unknown_hook_message(plugin, attr, caller.name))
+            options = ("wrapper", "hookwrapper", "tryfirst", "trylast")
+            bad = [o for o in options if getattr(impl, o)]
+            if bad:
+                raise PluginLoadError(
+                    f"Plugin {plugin.origin.label()} marks {attr} with "
+                    f"{', '.join(b + '=True' for b in bad)}, which lanner does not support: "
+                    "each hook of each plugin is called exactly once, in precedence-layer "
+                    "order, and higher layers override lower ones by key. Use a plain "
+                    f"@lanner.hookimpl. {plugin.origin.how_to_disable()}"
+                )
+            found.add(caller.name)
+            registered.add(attr)
+    for attr in dir(plugin.obj):
+        if (
+            attr.startswith(_HOOK_PREFIX)
+            and attr not in registered
+            and pm.parse_hookimpl_opts(plugin.obj, attr) is None
+        ):
+            _check_unmarked(plugin, attr)
+    return tuple(h for h in HOOK_NAMES if h in found)
+
+
+def _check_unmarked(plugin: Loaded, attr: str) -> None:
+    try:
+        value = inspect.getattr_static(plugin.obj, attr)
+    except AttributeError:
+        return
+    if isinstance(value, types.ModuleType) or not callable(value):
+        return
+    if attr in HOOK_NAMES:
+        raise PluginLoadError(
+            f"Plugin {plugin.origin.label()} defines {attr} without the @lanner.hookimpl "
+            f"marker, so it would never be called. Decorate it: "
+            f"`@lanner.hookimpl` above `def {attr}(app): ...`. "
+            f"{plugin.origin.how_to_disable()}"
+        )
+    raise PluginLoadError(_unknown_hook_message(plugin, attr, attr))
+
+
+def _unknown_hook_message(plugin: Loaded, attr: str, hook: str) -> str:
+    close = difflib.get_close_matches(hook, HOOK_NAMES, n=1, cutoff=0.5)
+    hint = f"Did you mean {close[0]}? " if close else ""
+    shown = attr if attr == hook else f"{attr} (specname {hook!r})"
+    return (
+        f"Plugin {plugin.origin.label()} defines {shown}, which is not a lanner hook. {hint}"
+        f"The hooks are: {', '.join(HOOK_NAMES)}. Names starting with "
+        f"{_HOOK_PREFIX!r} are reserved for hooks; rename the attribute if it is "
+        f"not meant to be one. {plugin.origin.how_to_disable()}"
+    )
+
+
+_version_cache: list[str | None] = []
+
+
+def lanner_version() -> str | None:
+    """Return the installed lanner version, looked up once per process."""
+    if not _version_cache:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            _version_cache.append(version("lanner"))
+        except PackageNotFoundError:
+            _version_cache.append(None)
+    return _version_cache[0]
