@@ -9,7 +9,7 @@ CONSTRAINTS := constraints/dev.txt
 PLUGINS := $(wildcard plugins/*/pyproject.toml)
 PLUGIN_DIRS := $(patsubst %/pyproject.toml,%,$(PLUGINS))
 
-.PHONY: run test lint typecheck pytest bench bench-quick docs clean
+.PHONY: run test lint typecheck pytest browser bench bench-quick docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,12 @@ lint: $(VENV)/.test-installed
 typecheck: $(VENV)/.test-installed
 	$(BIN)/mypy
 
-pytest: $(VENV)/.test-installed
+# The demo's end-to-end test drives a real headless Chromium (Debian's package);
+# this installs it when missing and does nothing otherwise.
+browser:
+	.ci/install-browser
+
+pytest: $(VENV)/.test-installed browser
 	$(BIN)/python -m pytest --cov --cov-report=term
 
 test: lint typecheck pytest

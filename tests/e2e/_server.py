@@ -92,6 +92,7 @@ def serve(
     env: Mapping[str, str] | None = None,
     args: Sequence[str] = (),
     cli: bool = False,
+    port: int | None = None,
 ) -> Iterator[RunningServer]:
     """Serve ``app`` ("module:attr", importable from tests/e2e/apps) and yield it.
 
@@ -100,8 +101,11 @@ def serve(
         env: Extra environment variables for the server process.
         args: Extra command-line arguments.
         cli: Start through ``lanner serve`` instead of ``python -m uvicorn``.
+        port: The port to listen on (default: a free one), for tests that must
+            know it before the server starts, such as an allowed Origin.
     """
-    port = free_port()
+    if port is None:
+        port = free_port()
     log_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in finally
         prefix="lanner-e2e-", suffix=".log", delete=False
     )
