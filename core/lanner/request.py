@@ -6,11 +6,11 @@ the headers or the body costs nothing for them.
 
 from __future__ import annotations
 
-import types
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
+from lanner._context import Contextual
 from lanner._types import Receive, Scope
 from lanner.errors import (
     HTTPBadRequest,
@@ -30,7 +30,7 @@ _TRUE_STRINGS = frozenset({"true", "1", "yes", "y", "on", "t"})
 _FALSE_STRINGS = frozenset({"false", "0", "no", "n", "off", "f"})
 
 
-class Request:
+class Request(Contextual):
     """An HTTP request, or the handshake request of a WebSocket connection.
 
     Attributes:
@@ -45,7 +45,6 @@ class Request:
 
     __slots__ = (
         "_body",
-        "_context",
         "_cookies",
         "_headers",
         "_media",
@@ -72,7 +71,7 @@ class Request:
             if not rest or rest[0] == "/":
                 path = rest or "/"
         self.path = path
-        self._context: types.SimpleNamespace | None = None
+        self._context = None
         self._headers: dict[str, str] | None = None
         self._params: dict[str, list[str]] | None = None
         self._cookies: dict[str, str] | None = None
@@ -82,14 +81,6 @@ class Request:
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.path!r}>"
-
-    @property
-    def context(self) -> types.SimpleNamespace:
-        """A plain namespace for per-request state (``req.context.user = ...``)."""
-        context = self._context
-        if context is None:
-            context = self._context = types.SimpleNamespace()
-        return context
 
     # -- URL ------------------------------------------------------------------
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import http
-import types
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+from lanner._context import Contextual
 from lanner.options import ResponseOptions
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ __all__ = ["Response"]
 _UNSET: Any = object()
 
 
-class Response:
+class Response(Contextual):
     """What a responder sends back: status, headers and one kind of body.
 
     Set exactly one of ``data`` (bytes), ``text`` (str), ``media`` (an object
@@ -38,7 +38,6 @@ class Response:
     """
 
     __slots__ = (
-        "_context",
         "_headers",
         "_media",
         "complete",
@@ -62,18 +61,10 @@ class Response:
         self.sse: AsyncIterator[SSEvent | None] | None = None
         self._headers: list[tuple[str, str]] | None = None
         self.complete = False
-        self._context: types.SimpleNamespace | None = None
+        self._context = None
 
     def __repr__(self) -> str:
         return f"<Response {int(self.status)}>"
-
-    @property
-    def context(self) -> types.SimpleNamespace:
-        """A plain namespace for per-request state (``req.context.user = ...``)."""
-        context = self._context
-        if context is None:
-            context = self._context = types.SimpleNamespace()
-        return context
 
     @property
     def media(self) -> Any:
