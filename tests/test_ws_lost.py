@@ -550,3 +550,42 @@ async def test_fallback_reader_turns_a_failing_server_receive_into_a_disconnect(
         await ws.send_text("after")
     await ws.close()
     assert sent == [{"type": "websocket.accept", "subprotocol": None}]
+
+
+async def test_finished_connections_leave_no_websocket_or_request_alive() -> None:
+    """After crashing, denied and normal connections, nothing keeps their objects alive."""
+
+    def alive() -> int:
+        gc.collect()
+        return sum(1 for obj in gc.get_objects() if type(obj) in (Request, WebSocket))
+
+    async def echo(req: Request, ws: WebSocket) -> None:
+        await ws.accept()
+        await ws.send_text(await ws.receive_text())
+
+    async def crash(req: Request, ws: WebSocket) -> None:
+        await ws.accept()
+        raise RuntimeError("boom")
+
+    app = lanner.App()
+    app.add_route("/echo", Resource(echo))
+    app.add_route("/crash", Resource(crash))
+    logging.getLogger("lanner").disabled = True
+    try:
+        async with ASGIConductor(app) as c:
+            before = alive()
+            for i in range(300):
+                spec = "2.3" if i % 2 else "2.4"
+                async with c.simulate_ws("/echo", spec_version=spec) as ws:
+                    await ws.send_text("x")
+                    assert await ws.receive_text() == "x"
+                async with c.simulate_ws("/crash", spec_version=spec) as ws:
+                    with pytest.raises(lanner.WebSocketServerError):
+                        await ws.receive_text()
+                with pytest.raises(lanner.WebSocketPathNotFound):
+                    async with c.simulate_ws("/nowhere", spec_version=spec):
+                        pass
+            del ws
+            assert alive() == before
+    finally:
+        logging.getLogger("lanner").disabled = False
