@@ -177,7 +177,9 @@ class WebSocket:
         self._lost_code: int | None = None
         self._pump_task: asyncio.Task[None] | None = None
         # Close reasons arrived in ASGI spec 2.3; errors on a lost send in 2.4.
-        self._supports_reason, self._server_reports_loss = _spec_flags(scope)
+        asgi = scope.get("asgi")
+        flags = _SPEC_FLAGS.get(asgi.get("spec_version")) if asgi else None
+        self._supports_reason, self._server_reports_loss = flags or _spec_flags(scope)
         self._subprotocols: tuple[str, ...] | None = None
 
     def __repr__(self) -> str:
