@@ -558,3 +558,23 @@ def test_autoload_names_are_not_checked_when_the_environment_turns_autoload_off(
     monkeypatch.setenv("LANNER_DISABLE_PLUGIN_AUTOLOAD", "1")
     app = App(autoload_plugins=["not_installed_anywhere"])
     assert [p.name for p in app.plugin_assembly.plugins if p.layer == "installed"] == []
+
+
+def test_a_config_section_that_names_no_plugin_is_refused(fake: FakeDists) -> None:
+    fake.add("present", MIDDLEWARE_PLUGIN)
+    with pytest.raises(PluginLoadError) as info:
+        App(plugin_config={"presnet": {"tag": "x"}})
+    message = str(info.value)
+    assert "'presnet'" in message
+    assert "no plugin has that name" in message
+    assert "present" in message
+
+
+def test_config_sections_for_disabled_or_not_loaded_installed_plugins_are_fine(
+    fake: FakeDists, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake.add("present", MIDDLEWARE_PLUGIN)
+    App(plugin_config={"present": {}}, disable_plugins=["present"])
+    App(plugin_config={"present": {}, "other": {}}, disable_plugins=["other"])
+    monkeypatch.setenv("LANNER_DISABLE_PLUGIN_AUTOLOAD", "1")
+    App(plugin_config={"present": {}})

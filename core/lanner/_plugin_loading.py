@@ -13,7 +13,7 @@ import difflib
 import importlib
 import inspect
 import types
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint
 from typing import Any, Final
@@ -29,6 +29,7 @@ from lanner.hookspecs import HOOK_NAMES
 __all__ = [
     "Loaded",
     "as_plugin_list",
+    "check_config_sections",
     "check_installed",
     "import_plugin",
     "lanner_version",
@@ -117,6 +118,32 @@ def check_installed(names: Iterable[str]) -> None:
             f"{', '.join(installed) or 'none'}). Install the distribution "
             "(pip install lanner-<name>) or fix the name; `lanner plugins` lists "
             "what is installed."
+        )
+
+
+def check_config_sections(
+    sections: Iterable[str], loaded: Sequence[Loaded], selection: _entry_points.Selection
+) -> None:
+    """Refuse a ``plugin_config`` section that names no plugin.
+
+    A misspelt section name would otherwise leave the plugin unconfigured (an
+    auth plugin then refuses to start, with a message about missing config
+    that hides the typo). Sections for disabled or installed-but-not-loaded
+    plugins are fine: the same config serves every way the app is started.
+    """
+    known = {plugin.name for plugin in loaded} | selection.disabled
+    unknown = [name for name in sections if name not in known]
+    if not unknown:
+        return
+    installed = {ep.name for ep in _entry_points.scan()}
+    unknown = [name for name in unknown if name not in installed]
+    if unknown:
+        raise PluginLoadError(
+            f"plugin_config has a section for {', '.join(map(repr, sorted(unknown)))}, "
+            "but no plugin has that name (loaded: "
+            f"{', '.join(sorted(p.name for p in loaded))}; installed: "
+            f"{', '.join(sorted(installed)) or 'none'}). Fix the section name to the "
+            "plugin's name (as `lanner plugins` shows it), or install the plugin."
         )
 
 

@@ -84,6 +84,7 @@ class App:
             plugins=plugins,
             autoload=autoload_plugins,
             disable=disable_plugins,
+            config_sections=self._plugin_config_raw,
         )
 
     def __repr__(self) -> str:

@@ -48,6 +48,7 @@ from lanner._plugin_config import redact
 from lanner._plugin_loading import (
     Loaded,
     as_plugin_list,
+    check_config_sections,
     check_installed,
     import_plugin,
     lanner_version,
@@ -208,6 +209,7 @@ def assemble(
     plugins: Iterable[object] = (),
     autoload: bool | Iterable[str] = True,
     disable: Iterable[str] = (),
+    config_sections: Iterable[str] = (),
 ) -> PluginAssembly:
     """Load, register and call the plugins of one App; write their contributions.
 
@@ -219,6 +221,8 @@ def assemble(
         autoload: ``True`` to load installed plugins, ``False`` for none, or the
             names of the installed plugins that may load.
         disable: Plugin names that must not load (any layer but ``lanner.errors``).
+        config_sections: The names ``plugin_config`` has sections for; each must
+            name a plugin (loaded, disabled or installed).
 
     Returns:
         The :class:`PluginAssembly`: middleware, lifespans and sinks to install,
@@ -227,7 +231,7 @@ def assemble(
     Raises:
         PluginLoadError: A plugin cannot be imported or registered, has a
             reserved or duplicate name, or defines a ``lanner_*`` name that is
-            not a hook.
+            not a hook; or a config section names no plugin.
         ValueError: ``disable`` names ``lanner.errors``.
         TypeError: A hook returned something of the wrong shape.
     """
@@ -236,6 +240,7 @@ def assemble(
     if selection.autoload and not isinstance(autoload, bool):
         check_installed(autoload)
     loaded = load_all(selection, in_process)
+    check_config_sections(config_sections, loaded, selection)
     pm = register_all(loaded)
     configure(pm, app, loaded)
 
