@@ -305,7 +305,8 @@ class WebSocket:
         except OSError:
             pass  # the client already left; the connection is closed either way
         finally:
-            self._stop_pump()
+            if self._pump_task is not None:
+                self._stop_pump()
 
     # -- receiving ------------------------------------------------------------
     # PERF: each receive and send is one coroutine frame over the server's own
