@@ -11,18 +11,19 @@ class Contextual:
     """Gives an object a ``context`` namespace, created on first use.
 
     PERF: most requests never touch ``context``; creating the namespace only
-    when asked keeps it off the per-request path. Subclasses set
-    ``self._context = None`` in their ``__init__``.
+    when asked keeps it off the per-request path. The slot starts unset (an
+    ``AttributeError`` on first read), so constructors need not even store it.
     """
 
     __slots__ = ("_context",)
 
-    _context: types.SimpleNamespace | None
+    _context: types.SimpleNamespace
 
     @property
     def context(self) -> types.SimpleNamespace:
         """A plain namespace for per-request state (``req.context.user = ...``)."""
-        context = self._context
-        if context is None:
-            context = self._context = types.SimpleNamespace()
-        return context
+        try:
+            return self._context
+        except AttributeError:
+            self._context = types.SimpleNamespace()
+            return self._context

@@ -57,6 +57,13 @@ class Request(Contextual):
         "scope",
     )
 
+    _headers: dict[str, str]
+    _params: dict[str, list[str]]
+    _cookies: dict[str, str]
+    _body: bytes
+    _media: Any
+    _stream_used: bool
+
     def __init__(self, scope: Scope, receive: Receive, options: RequestOptions) -> None:
         self.scope = scope
         self._receive = receive
@@ -71,13 +78,9 @@ class Request(Contextual):
             if not rest or rest[0] == "/":
                 path = rest or "/"
         self.path = path
-        self._context = None
-        self._headers: dict[str, str] | None = None
-        self._params: dict[str, list[str]] | None = None
-        self._cookies: dict[str, str] | None = None
-        self._body: bytes | None = None
-        self._media: Any = _UNSET
-        self._stream_used = False
+        # PERF: the caches below (_headers, _params, _cookies, _body, _media,
+        # _stream_used) start as unset slots and are filled on first use; a
+        # handshake or GET that never reads them never stores them either.
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.path!r}>"
@@ -136,7 +139,9 @@ class Request(Contextual):
     @property
     def headers(self) -> dict[str, str]:
         """All headers, names lower-cased; repeated headers joined with ``", "``."""
-        if self._headers is None:
+        try:
+            return self._headers
+        except AttributeError:
             headers: dict[str, str] = {}
             for raw_name, raw_value in self.scope.get("headers", ()):
                 name = raw_name.decode("latin-1").lower()
@@ -147,7 +152,7 @@ class Request(Contextual):
                 else:
                     headers[name] = value
             self._headers = headers
-        return self._headers
+            return headers
 
     def get_header(
         self, name: str, required: bool = False, default: str | None = None
@@ -201,7 +206,9 @@ class Request(Contextual):
     @property
     def cookies(self) -> dict[str, str]:
         """Cookies sent by the client; the first of repeated names wins."""
-        if self._cookies is None:
+        try:
+            return self._cookies
+        except AttributeError:
             cookies: dict[str, str] = {}
             header = self.headers.get("cookie", "")
             for pair in header.split(";"):
@@ -213,21 +220,23 @@ class Request(Contextual):
                         value = value[1:-1]
                     cookies[name] = value
             self._cookies = cookies
-        return self._cookies
+            return cookies
 
     # -- query parameters -------------------------------------------------------
 
     @property
     def params(self) -> dict[str, list[str]]:
         """Query parameters: each name maps to every value it was given, in order."""
-        if self._params is None:
+        try:
+            return self._params
+        except AttributeError:
             params: dict[str, list[str]] = {}
             for name, value in parse_qsl(
                 self.query_string, keep_blank_values=self.options.keep_blank_qs_values
             ):
                 params.setdefault(name, []).append(value)
             self._params = params
-        return self._params
+            return params
 
     def get_param(
         self, name: str, required: bool = False, default: str | None = None
@@ -336,7 +345,7 @@ class Request(Contextual):
         Raises:
             HTTPContentTooLarge: While iterating, once the body exceeds the bound.
         """
-        if self._stream_used:
+        if getattr(self, "_stream_used", False):
             raise RuntimeError(
                 "The request body was already read; use await req.get_body(), "
                 "which caches it, if you need it more than once."
@@ -365,9 +374,11 @@ class Request(Contextual):
 
     async def get_body(self) -> bytes:
         """Return the whole body, reading it on first call (bounded, cached)."""
-        if self._body is None:
+        try:
+            return self._body
+        except AttributeError:
             self._body = b"".join([chunk async for chunk in self.stream])
-        return self._body
+            return self._body
 
     async def get_media(self, default_when_empty: Any = _UNSET) -> Any:
         """Return the body decoded by the handler for its ``Content-Type``.
@@ -381,8 +392,10 @@ class Request(Contextual):
             MediaMalformedError: The body is empty or does not decode (a 400
                 naming the media type).
         """
-        if self._media is not _UNSET:
+        try:
             return self._media
+        except AttributeError:
+            pass
         content_type = self.content_type or "application/json"
         found = self.options.media_handlers.find(content_type)
         if found is None:

@@ -61,7 +61,6 @@ class Response(Contextual):
         self.sse: AsyncIterator[SSEvent | None] | None = None
         self._headers: list[tuple[str, str]] | None = None
         self.complete = False
-        self._context = None
 
     def __repr__(self) -> str:
         return f"<Response {int(self.status)}>"
