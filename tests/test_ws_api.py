@@ -582,3 +582,27 @@ async def test_wrong_handler_type_in_a_slot_raises_type_error_at_freeze(
             pass
     assert expected in str(failed.value)
     assert slot.name in str(failed.value)
+
+
+async def test_accepting_a_subprotocol_the_client_did_not_offer_is_refused() -> None:
+    """The error names both sides; the connection can still be accepted properly."""
+    errors: list[str] = []
+
+    class Picky:
+        async def on_websocket(self, req: lanner.Request, ws: lanner.WebSocket) -> None:
+            try:
+                await ws.accept(subprotocol="graphql-ws")
+            except ValueError as exc:
+                errors.append(str(exc))
+            await ws.accept(subprotocol="wamp")
+            await ws.send_text("ok")
+
+    app = lanner.App()
+    app.add_route("/ws", Picky())
+    conductor = ASGIConductor(app)
+    async with conductor, conductor.simulate_ws("/ws", subprotocols=["wamp"]) as ws:
+        assert await ws.receive_text() == "ok"
+        assert ws.subprotocol == "wamp"
+    assert len(errors) == 1
+    assert "'graphql-ws'" in errors[0]
+    assert "['wamp']" in errors[0]

@@ -238,9 +238,21 @@ class WebSocket:
 
         Raises:
             RuntimeError: The connection was already accepted.
+            ValueError: ``subprotocol`` is not one the client offered (a real
+                client would fail the handshake on it).
             WebSocketDisconnected: The connection was closed (by the app) or the
                 client left before the handshake completed.
         """
+        if subprotocol is not None:
+            # Checked against what the client sent, not against subprotocols as
+            # middleware may have narrowed it: the app may still pick a hidden one.
+            offered = self._scope.get("subprotocols") or ()
+            if subprotocol not in offered:
+                raise ValueError(
+                    f"accept(subprotocol={subprotocol!r}): the client offered "
+                    f"{list(offered)!r}; select one of those or None (a client fails "
+                    "the handshake when the server picks one it did not offer)."
+                )
         if self._state is _OPEN:
             raise RuntimeError(
                 "accept() was already called for this WebSocket; call it once, "
