@@ -559,3 +559,21 @@ def test_nothing_is_parsed_until_asked() -> None:
     assert req.get_param("x") == "1"
     assert not hasattr(req, "_headers")
     assert req.cookies == {"a": "1"}
+
+
+async def test_a_client_leaving_mid_body_is_not_mistaken_for_the_whole_body() -> None:
+    """get_body() raises instead of returning the part that arrived."""
+    messages = iter(
+        [
+            {"type": "http.request", "body": b'{"partial": ', "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+    )
+
+    async def receive() -> dict[str, Any]:
+        return next(messages)
+
+    req = lanner.Request({**_scope("/", ""), "method": "POST"}, receive, lanner.App().req_options)
+    with pytest.raises(lanner.HTTPBadRequest) as info:
+        await req.get_body()
+    assert "after 12 bytes" in str(info.value.description)

@@ -344,6 +344,9 @@ class Request(Contextual):
 
         Raises:
             HTTPContentTooLarge: While iterating, once the body exceeds the bound.
+            HTTPBadRequest: While iterating, if the client disconnects before
+                the body is complete (a truncated body is never passed off as
+                the whole of it).
         """
         if getattr(self, "_stream_used", False):
             raise RuntimeError(
@@ -362,7 +365,15 @@ class Request(Contextual):
         while True:
             message = await self._receive()
             if message["type"] != "http.request":
-                return  # http.disconnect: the client left mid-body
+                # http.disconnect: the client left mid-body. Ending the stream
+                # here would hand the responder a truncated body as if whole.
+                raise HTTPBadRequest(
+                    title="Incomplete body",
+                    description=(
+                        f"The client disconnected after {received} bytes of the request "
+                        "body, before sending all of it."
+                    ),
+                )
             chunk: bytes = message.get("body", b"")
             if chunk:
                 received += len(chunk)
