@@ -18,9 +18,10 @@ from lanner._middleware import MiddlewareChain
 from lanner._resources import Responder, RouteTarget
 from lanner._sse_stream import stream_sse
 from lanner._types import Headers, Message, Receive, Scope, Send
-from lanner.error_handlers import logger, render_http_error
-from lanner.errors import HTTPError, HTTPInternalServerError, HTTPRouteNotFound
+from lanner.error_handlers import handle_http_error, handle_unexpected_error, logger
+from lanner.errors import HTTPError, HTTPRouteNotFound
 from lanner.media.handlers import Handlers
+from lanner.media.json import compact_dumps
 from lanner.options import RequestOptions, ResponseOptions
 from lanner.request import Request
 from lanner.response import Response
@@ -164,19 +165,13 @@ class Server:
     async def _fallback(
         self, req: Request, resp: Response | None, ex: Exception, ws: WebSocket | None
     ) -> None:
-        # An error handler raised (or none matched). An HTTPError is rendered as
-        # such; anything else is logged and becomes 500 / the error close code.
+        # An error handler raised (or none matched): the default handlers take
+        # over, so an HTTPError is still rendered as such and anything else is
+        # logged once and becomes 500 / the error close code.
         if isinstance(ex, HTTPError):
-            if ws is not None:
-                await ws.close(3000 + ex.status if ex.status < 2000 else 3000)
-            elif resp is not None:
-                render_http_error(resp, ex)
-            return
-        logger.error("Unhandled %s in %s %s", type(ex).__name__, req.method, req.path, exc_info=ex)
-        if ws is not None:
-            await ws.close(ws.error_close_code)
-        elif resp is not None:
-            render_http_error(resp, HTTPInternalServerError())
+            await handle_http_error(req, resp, ex, {}, ws=ws)
+        else:
+            await handle_unexpected_error(req, resp, ex, {}, ws=ws)
 
     # -- HTTP -----------------------------------------------------------------
 
@@ -502,6 +497,4 @@ def _json_dumps_for(handlers: Handlers) -> Callable[[object], str]:
     if handler is not None:
         json_handler = handler
         return lambda obj: json_handler.serialize(obj, "application/json").decode()
-    import json
-
-    return json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    return compact_dumps

@@ -9,11 +9,11 @@ no ``ws`` parameter are called without it.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import TYPE_CHECKING, Any
 
 from lanner.errors import HTTPError, HTTPInternalServerError, WebSocketDisconnected
+from lanner.media.json import compact_dumps
 
 if TYPE_CHECKING:
     from lanner.request import Request
@@ -31,8 +31,6 @@ __all__ = [
 logger = logging.getLogger("lanner")
 """The ``lanner`` logger: unhandled errors (ERROR, with traceback) and lost clients."""
 
-_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
 
 def render_http_error(resp: Response, ex: HTTPError) -> None:
     """Make ``resp`` the JSON rendering of ``ex``, discarding any earlier body."""
@@ -41,7 +39,7 @@ def render_http_error(resp: Response, ex: HTTPError) -> None:
     resp.stream = None
     resp.sse = None
     resp.media = None
-    resp.data = _ENCODE(ex.to_dict()).encode()
+    resp.data = compact_dumps(ex.to_dict()).encode()
     resp.content_type = "application/json"
     for name, value in ex.headers.items():
         resp.set_header(name, value)

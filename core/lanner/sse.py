@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from json import JSONEncoder
 from typing import Final, final
+
+from lanner.media.json import compact_dumps
 
 __all__ = ["PING", "SSE_HEADERS", "SSEOptions", "SSEvent"]
 
@@ -32,7 +33,6 @@ SSE_HEADERS: Final[tuple[tuple[bytes, bytes], ...]] = (
 
 # PERF: one encoder configured once; json.dumps with keyword arguments would build a
 # new encoder for every event.
-_COMPACT_DUMPS: Final[JSONDumps] = JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 @final
@@ -250,7 +250,7 @@ class SSEvent:
         if wire is not None:
             return wire
         # Only a json= event gets here (see __init__).
-        payload = (json_dumps or _COMPACT_DUMPS)(self._fields[2]).encode()
+        payload = (json_dumps or compact_dumps)(self._fields[2]).encode()
         if 10 in payload or 13 in payload:  # LF, CR: see __init__
             return self._head + _lines_to_field(payload, b"data: ") + b"\n"
         return self._head + b"data: " + payload + b"\n\n"

@@ -44,7 +44,8 @@ def _reject(obj: object) -> object:
     raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
 
 
-_COMPACT_DUMPS: Final[Dumps] = _compact_dumps()
+compact_dumps: Final[Dumps] = _compact_dumps()
+"""Compact, UTF-8-friendly JSON encoding shared by lanner's JSON users."""
 
 
 class JSONHandler(BaseHandler):
@@ -59,7 +60,7 @@ class JSONHandler(BaseHandler):
     __slots__ = ("_dumps", "_loads")
 
     def __init__(self, dumps: Dumps | None = None, loads: Loads | None = None) -> None:
-        self._dumps = dumps or _COMPACT_DUMPS
+        self._dumps = dumps or compact_dumps
         self._loads = loads or _LOADS
 
     def serialize(self, media: object, content_type: str) -> bytes:
@@ -91,7 +92,7 @@ class JSONHandlerWS(TextBaseHandlerWS):
     __slots__ = ("_dumps", "_loads")
 
     def __init__(self, dumps: Dumps | None = None, loads: Loads | None = None) -> None:
-        self._dumps = dumps or _COMPACT_DUMPS
+        self._dumps = dumps or compact_dumps
         self._loads = loads or _LOADS
 
     def serialize(self, media: object) -> str:
