@@ -272,15 +272,7 @@ class Server:
         except Exception as ex:
             await self.handle_error(req, resp, ex, {})
             content_type, body = resp.content_type, resp.data or b""
-        headers: Headers = []
-        if content_type is not None:
-            encoded = self._content_types.get(content_type)
-            if encoded is None:
-                encoded = self._content_type_bytes(content_type)
-            headers.append((b"content-type", encoded))
-        extra = resp._headers
-        if extra:
-            headers.extend([(n.encode("latin-1"), v.encode("latin-1")) for n, v in extra])
+        headers = self._head(resp, content_type)
         headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": int(resp.status), "headers": headers})
         await send({"type": "http.response.body", "body": b"" if req.method == "HEAD" else body})
