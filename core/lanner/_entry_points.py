@@ -116,16 +116,6 @@ class Selection:
             and name not in self.disabled
         )
 
-    def why_not(self, name: str) -> str | None:
-        """Return what keeps installed plugin ``name`` from loading, or ``None``."""
-        if not self.autoload:
-            return "plugin autoload is off"
-        if name in self.disabled:
-            return "disabled by name"
-        if self.allow is not None and name not in self.allow:
-            return "not in the allow-list of installed plugins"
-        return None
-
 
 def select(
     autoload: bool | Iterable[str] = True,
