@@ -7,7 +7,7 @@ settles any conflict between plugins on it.
 
 from __future__ import annotations
 
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -41,16 +41,50 @@ class OwnedDict(dict[K, V]):
         super().__delitem__(key)
         self.owners.pop(key, None)
 
+    # dict's C methods do not go through __setitem__/__delitem__, so every
+    # other mutator is routed here too: each write records its owner, and none
+    # gets past a frozen mapping.
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        """Set several keys as the app author (see ``dict.update``)."""
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def setdefault(self, key: K, default: V) -> V:
+        """Set ``key`` as the app author unless present; return its value."""
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def pop(self, key: K, *default: V) -> V:  # type: ignore[override]
+        """Remove ``key`` and return its value (see ``dict.pop``)."""
+        self._check_open()
+        self.owners.pop(key, None)
+        return super().pop(key, *default)
+
+    def popitem(self) -> tuple[K, V]:
+        """Remove and return the last key and value (see ``dict.popitem``)."""
+        self._check_open()
+        key, value = super().popitem()
+        self.owners.pop(key, None)
+        return key, value
+
+    def clear(self) -> None:
+        """Remove every key."""
+        self._check_open()
+        super().clear()
+        self.owners.clear()
+
+    def __ior__(self, other: Any) -> OwnedDict[K, V]:  # type: ignore[override,misc]
+        self.update(other)
+        return self
+
     def contribute(self, key: K, value: V, owner: str) -> None:
         """Set ``key`` on behalf of ``owner`` (a plugin name), unless the app set it."""
         if self.owners.get(key) == APP_OWNER:
             return
         super().__setitem__(key, value)
         self.owners[key] = owner
-
-    def set_by_app(self, key: K) -> bool:
-        """Return whether the app author assigned ``key`` directly."""
-        return self.owners.get(key) == APP_OWNER
 
     def freeze(self) -> None:
         """Refuse all later writes: the value is now part of the serving path."""
