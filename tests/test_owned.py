@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from lanner._owned import APP_OWNER, OwnedDict
+from lanner.media import Handlers, JSONHandler
 
 
 def _owned() -> OwnedDict[str, int]:
@@ -80,3 +81,22 @@ def test_every_write_to_a_frozen_mapping_raises(
     with pytest.raises(RuntimeError, match="after the app has started"):
         write(owned)
     assert dict(owned) == {"a": 1}
+
+
+@pytest.mark.parametrize(
+    "remove",
+    [
+        lambda h: h.pop("Application/JSON"),
+        lambda h: h.popitem(),
+        lambda h: h.clear(),
+        lambda h: h.__delitem__("application/json; charset=utf-8"),
+    ],
+)
+def test_removing_a_media_handler_also_forgets_cached_lookups(
+    remove: Callable[[Handlers], object],
+) -> None:
+    handlers = Handlers()
+    handlers["application/json"] = JSONHandler()
+    assert handlers.find("application/json; charset=utf-8") is not None
+    remove(handlers)
+    assert handlers.find("application/json; charset=utf-8") is None

@@ -28,6 +28,23 @@ class Handlers(OwnedDict[str, BaseHandler]):
         super().__delitem__(_bare(key))
         self._resolved.clear()
 
+    def pop(self, key: str, *default: BaseHandler) -> BaseHandler:  # type: ignore[override]
+        """Remove a media type's handler and return it (see ``dict.pop``)."""
+        value = super().pop(_bare(key), *default)
+        self._resolved.clear()
+        return value
+
+    def popitem(self) -> tuple[str, BaseHandler]:
+        """Remove and return the last media type and handler."""
+        item = super().popitem()
+        self._resolved.clear()
+        return item
+
+    def clear(self) -> None:
+        """Remove every handler."""
+        super().clear()
+        self._resolved.clear()
+
     def contribute(self, key: str, value: BaseHandler, owner: str) -> None:
         """Set ``key`` on behalf of a plugin (see :class:`OwnedDict`)."""
         super().contribute(_bare(key), value, owner)
