@@ -296,6 +296,7 @@ class WebSocket:
             ValueError: ``code`` cannot be sent in a Close frame, or ``reason``
                 is longer than 123 bytes in UTF-8; the connection stays as it was.
         """
+        # PERF: is_sendable_close_code() written out; this runs once per connection.
         if code not in _SENDABLE_STANDARD and not 3000 <= code <= 4999:
             raise ValueError(
                 f"WebSocket close code {code} cannot be sent: use 1000-1003, "
