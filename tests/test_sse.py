@@ -164,6 +164,25 @@ def test_events_are_read_only_values() -> None:
     assert repr(SSEvent(text="t", json=None)) == "SSEvent(text='t', json=None)"
 
 
+def test_text_only_events_read_like_any_other() -> None:
+    # A text-only event is stored in a shorter form; nothing outside may tell.
+    event = SSEvent(text="t")
+    assert (event.data, event.text, event.json) == (None, "t", None)
+    assert (event.event, event.event_id, event.retry, event.comment) == (None,) * 4
+    assert repr(event) == "SSEvent(text='t')"
+    assert event.serialize() == b"data: t\n\n"
+    assert SSEvent(text="a\r\nb\rc").serialize() == b"data: a\ndata: b\ndata: c\n\n"
+
+
+def test_a_str_subclass_is_sent_as_its_text() -> None:
+    class Label(str):
+        pass
+
+    event = SSEvent(text=Label("x\ny"))
+    assert event.text == "x\ny"
+    assert event.serialize() == b"data: x\ndata: y\n\n"
+
+
 # --- SSEOptions and headers -------------------------------------------------------
 
 

@@ -127,23 +127,25 @@ class SSEvent:
         retry: int | None = None,
         comment: str | None = None,
     ) -> None:
+        # PERF: the common event carries text alone and skips the general path.
         if (
-            data is None
+            text.__class__ is str
+            and data is None
             and json is _NO_JSON
             and event is None
             and event_id is None
             and retry is None
             and comment is None
-            and type(text) is str
         ):
-            # PERF: the common event carries text alone; it skips the general path.
-            self._fields: _Fields = (None, text, _NO_JSON, None, None, None, None)
-            self._head = b""
-            encoded = text.encode()
-            if 10 in encoded or 13 in encoded:
-                self._wire: bytes | None = _lines_to_field(encoded, b"data: ") + b"\n"
+            # A text-only event keeps its text alone in place of the fields tuple
+            # (the properties tell the two apart); _head is left unset because
+            # only serialize() reads it, and only for a json= event.
+            self._fields: _Fields | str = text
+            if "\n" in text or "\r" in text:
+                self._wire: bytes | None = _lines_to_field(text.encode(), b"data: ") + b"\n"
             else:
-                self._wire = b"data: " + encoded + b"\n\n"
+                # One f-string, then one encode: the cheapest way to the wire form.
+                self._wire = f"data: {text}\n\n".encode()
             return
         if data is not None and not isinstance(data, bytes):
             raise TypeError(
@@ -198,40 +200,48 @@ class SSEvent:
             wire = head + b"data: " + payload + b"\n\n"
         self._wire = wire
 
+    def _expanded(self) -> _Fields:
+        """Return all seven fields as given, whichever form ``_fields`` holds."""
+        fields = self._fields
+        if isinstance(fields, str):
+            return (None, fields, _NO_JSON, None, None, None, None)
+        return fields
+
     @property
     def data(self) -> bytes | None:
         """The ``data=`` payload, or ``None``."""
-        return self._fields[0]
+        return self._expanded()[0]
 
     @property
     def text(self) -> str | None:
         """The ``text=`` payload, or ``None``."""
-        return self._fields[1]
+        return self._expanded()[1]
 
     @property
     def json(self) -> object:
         """The ``json=`` object, or ``None`` when none was given (or ``None`` was)."""
-        return None if self._fields[2] is _NO_JSON else self._fields[2]
+        json = self._expanded()[2]
+        return None if json is _NO_JSON else json
 
     @property
     def event(self) -> str | None:
         """The event type, or ``None``."""
-        return self._fields[3]
+        return self._expanded()[3]
 
     @property
     def event_id(self) -> str | None:
         """The event ID, or ``None``."""
-        return self._fields[4]
+        return self._expanded()[4]
 
     @property
     def retry(self) -> int | None:
         """The reconnection delay in milliseconds, or ``None``."""
-        return self._fields[5]
+        return self._expanded()[5]
 
     @property
     def comment(self) -> str | None:
         """The comment, or ``None``."""
-        return self._fields[6]
+        return self._expanded()[6]
 
     def serialize(self, json_dumps: JSONDumps | None = None) -> bytes:
         """Return the event in the ``text/event-stream`` wire format.
@@ -250,26 +260,27 @@ class SSEvent:
         if wire is not None:
             return wire
         # Only a json= event gets here (see __init__).
-        payload = (json_dumps or compact_dumps)(self._fields[2]).encode()
+        payload = (json_dumps or compact_dumps)(self._expanded()[2]).encode()
         if 10 in payload or 13 in payload:  # LF, CR: see __init__
             return self._head + _lines_to_field(payload, b"data: ") + b"\n"
         return self._head + b"data: " + payload + b"\n\n"
 
     def __repr__(self) -> str:
+        data, text, json, event, event_id, retry, comment = self._expanded()
         fields = [
             f"{name}={value!r}"
             for name, value in (
-                ("data", self._fields[0]),
-                ("text", self._fields[1]),
-                ("event", self._fields[3]),
-                ("event_id", self._fields[4]),
-                ("retry", self._fields[5]),
-                ("comment", self._fields[6]),
+                ("data", data),
+                ("text", text),
+                ("event", event),
+                ("event_id", event_id),
+                ("retry", retry),
+                ("comment", comment),
             )
             if value is not None
         ]
-        if self._fields[2] is not _NO_JSON:
-            fields.insert(2, f"json={self._fields[2]!r}")
+        if json is not _NO_JSON:
+            fields.insert(2, f"json={json!r}")
         return f"SSEvent({', '.join(fields)})"
 
 
