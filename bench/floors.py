@@ -9,7 +9,8 @@ what is reachable at all:
 - an SSE event sent as bytes built inline, through an async generator of bytes,
   and through an async generator of ``lanner.SSEvent`` objects (the API the
   spec asks app authors to write), with no streaming machinery at all;
-- the creation of an empty class taking ``SSEvent``'s seven keyword arguments.
+- the creation of an empty class taking ``SSEvent``'s seven keyword arguments,
+  and of a text-only ``SSEvent``.
 
 Timings are medians of several runs; nothing here is a pass/fail check.
 """
@@ -127,6 +128,12 @@ async def create_empty_events() -> None:
         _EmptyEvent(text=TEXT)
 
 
+async def create_text_events() -> None:
+    """Create COUNT text-only ``lanner.SSEvent`` objects (the wire form included)."""
+    for _ in range(COUNT):
+        lanner.SSEvent(text=TEXT)
+
+
 def _median_ns(case: Callable[[], Coroutine[Any, Any, None]]) -> float:
     timings = []
     for _ in range(RUNS):
@@ -154,6 +161,7 @@ def main() -> None:
                 ("async generator of bytes", sse_generator_of_bytes),
                 ("async generator of SSEvent, no framework", sse_generator_of_events),
                 ("creating an empty 7-keyword object only", create_empty_events),
+                ("creating SSEvent(text=...) only", create_text_events),
             ],
         ),
     ]
