@@ -138,7 +138,7 @@ def _e2e_config(args: argparse.Namespace, full: bool, scenarios: list[Any]) -> e
     )
     if full:
         return e2e.E2EConfig(
-            runs=args.e2e_runs or 3,
+            runs=args.e2e_runs or 5,
             seconds=args.e2e_seconds or 1.0,
             impls=tuple(args.impls or e2e.DEFAULT_IMPLS),
             idle_connections=1000,
