@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any, Final
 
-from bench import _meta, chart, e2e, inprocess, report
+from bench import _meta, chart, e2e, inprocess, paired, report
 from bench.frameworks import BARE
 from bench.frameworks import by_key as frameworks_by_key
 from bench.scenarios import by_key as scenarios_by_key
@@ -31,6 +31,9 @@ _FULL_SIZES: Final = inprocess.Sizes(
     messages=20_000, connections=5_000, requests=5_000, repetitions=7
 )
 _QUICK_SIZES: Final = inprocess.Sizes(messages=300, connections=100, requests=100, repetitions=3)
+
+_PAIRED_ROUNDS: Final = 6
+"""Pairs of windows per framework in the paired CPU check (see :mod:`bench.paired`)."""
 
 _E2E_FOR_SCENARIO: Final = {
     "ws_echo": ("echo_1", "echo_50"),
@@ -121,6 +124,15 @@ def main(argv: list[str] | None = None) -> int:
                 _log(f"end to end ({'full' if full else 'smoke'}: {len(e2e_frameworks)} apps)")
                 results["e2e"] = e2e.run(e2e_frameworks, config, log=_log)
                 _check_e2e_floor(results["e2e"])
+                if full and "echo_50" in config.metrics:
+                    _log(f"paired CPU check (--ws {config.impls[0]})")
+                    results["e2e"]["paired_echo_cpu"] = paired.run(
+                        e2e_frameworks,
+                        paired.PairedConfig(
+                            impl=config.impls[0], rounds=_PAIRED_ROUNDS, seconds=config.seconds
+                        ),
+                        log=_log,
+                    )
     except inprocess.HarnessError as exc:
         print(f"bench: harness broken: {exc}", file=sys.stderr)
         return 1

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import inprocess, report
+from bench import inprocess, paired, report
 from bench._asgi import Receive, Scope, Send
 from bench.driver import (
     CONNECT,
@@ -133,3 +133,49 @@ def test_markdown_shows_lanner_against_each_target() -> None:
     row = next(line for line in text.splitlines() if line.startswith("| HTTP GET"))
     assert "\u2264 1.35\u00d7" in row
     assert row.rstrip(" |").endswith(("yes", "no"))
+
+
+def test_the_paired_check_measures_lanner_against_bare_and_the_report_judges_it() -> None:
+    # Two real uvicorn servers, one short window each: only the plumbing is checked.
+    section = paired.run(
+        by_key(["lanner"]),
+        paired.PairedConfig(impl="websockets-sansio", rounds=1, seconds=0.1, connections=2),
+        log=lambda line: None,
+    )
+    (ratio,) = section["ratios"]["lanner"]["ratios"]
+    assert ratio > 0
+    assert section["config"]["rounds"] == 1
+    results = {
+        "meta": {
+            "mode": "--full",
+            "date": "today",
+            "cpu": "cpu",
+            "cores": 2,
+            "platform": "Linux",
+            "python": "3.11",
+            "versions": {},
+        },
+        "e2e": {
+            "config": {"runs": 1, "idle_connections": 1},
+            "impls": {
+                "websockets-sansio": {
+                    "metrics": {"echo_50": {"lanner": {"cpu_ratio": 1.5}}},
+                    "memory_kib_per_idle_ws": {},
+                }
+            },
+            "paired_echo_cpu": section,
+        },
+    }
+    text = report.markdown(results)
+    row = next(line for line in text.splitlines() if "paired windows" in line)
+    assert f"{ratio:.2f}\u00d7" in row
+    assert row.rstrip(" |").endswith(("yes", "no"))
+    apart = next(line for line in text.splitlines() if "measured apart in time" in line)
+    # The unpaired ratio is shown, but no longer judges the target.
+    assert "1.50\u00d7" in apart
+    assert "| no |" not in apart
+
+
+def test_the_paired_check_needs_a_framework_besides_bare() -> None:
+    section = paired.run([], paired.PairedConfig(impl="websockets-sansio", rounds=1, seconds=0.1))
+    assert section["ratios"] == {}
