@@ -22,7 +22,7 @@ from bench import _client
 from bench._process import ServerProcess
 from bench.frameworks import BARE, Framework
 
-__all__ = ["DEFAULT_IMPLS", "METRICS", "E2EConfig", "run"]
+__all__ = ["DEFAULT_IMPLS", "METRICS", "WINDOW_SLACK", "E2EConfig", "run"]
 
 DEFAULT_IMPLS: Final = ("websockets-sansio", "wsproto")
 """uvicorn's default WebSocket implementation and the other one end-to-end tests cover."""
@@ -37,7 +37,7 @@ METRICS: Final = {
 }
 """Every throughput metric and what one operation is."""
 
-_SLACK: Final = 60.0
+WINDOW_SLACK: Final = 60.0
 """Seconds a metric may overrun its window before it counts as hung."""
 
 
@@ -96,11 +96,11 @@ async def _throughput(
     ) as server:
         # Warm-up: import paths, caches and allocator arenas, untimed.
         warm = _client.Meter(server.cpu_seconds)
-        await asyncio.wait_for(_client.echo(server.port, 2, 0.05, warm), _SLACK)
-        await asyncio.wait_for(_client.http_get(server.port, 0.05, warm), _SLACK)
+        await asyncio.wait_for(_client.echo(server.port, 2, 0.05, warm), WINDOW_SLACK)
+        await asyncio.wait_for(_client.http_get(server.port, 0.05, warm), WINDOW_SLACK)
         for name in config.metrics:
             taken[name] = await asyncio.wait_for(
-                _metric(name, server, config)(), config.seconds + _SLACK
+                _metric(name, server, config)(), config.seconds + WINDOW_SLACK
             )
     return taken
 
@@ -111,7 +111,7 @@ async def _memory(framework: Framework, impl: str, config: E2EConfig) -> float:
     ) as server:
         return await asyncio.wait_for(
             _client.idle_connections(server.port, config.idle_connections, server.rss_bytes),
-            _SLACK * 2,
+            WINDOW_SLACK * 2,
         )
 
 

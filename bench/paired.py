@@ -20,16 +20,14 @@ import contextlib
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
 from bench import _client
 from bench._process import ServerProcess
+from bench.e2e import WINDOW_SLACK
 from bench.frameworks import BARE, Framework
 
 __all__ = ["PairedConfig", "run"]
-
-_SLACK: Final = 60.0
-"""Seconds a window may overrun before it counts as hung."""
 
 
 @dataclass(frozen=True)
@@ -58,7 +56,7 @@ async def _cpu_per_op(server: ServerProcess, config: PairedConfig) -> float:
     meter = _client.Meter(server.cpu_seconds)
     taken = await asyncio.wait_for(
         _client.echo(server.port, config.connections, config.seconds, meter),
-        config.seconds + _SLACK,
+        config.seconds + WINDOW_SLACK,
     )
     if taken.ops == 0:
         raise _client.ProtocolError(f"{server.framework}: no echo completed in the window")
@@ -84,7 +82,9 @@ async def _measure(
         }
         for server in servers.values():  # warm-up, untimed
             warm = _client.Meter(server.cpu_seconds)
-            await asyncio.wait_for(_client.echo(server.port, config.connections, 0.2, warm), _SLACK)
+            await asyncio.wait_for(
+                _client.echo(server.port, config.connections, 0.2, warm), WINDOW_SLACK
+            )
         bare = servers[BARE.key]
         for round_index in range(config.rounds):
             for framework in peers:
