@@ -121,10 +121,11 @@ def run(
         ``{"config": {...}, "ratios": {framework key: {"ratios": [...], "median",
         "min", "max"}}}``; empty ratios when ``frameworks`` holds only the bare app.
     """
-    import uvloop
+    ratios: dict[str, Any] = {}
+    if any(framework.key != BARE.key for framework in frameworks):
+        import uvloop  # a bench dependency, like the servers' own loop
 
-    has_peers = any(framework.key != BARE.key for framework in frameworks)
-    ratios = uvloop.run(_measure(frameworks, config, log)) if has_peers else {}
+        ratios = uvloop.run(_measure(frameworks, config, log))
     return {
         "config": {
             "impl": config.impl,

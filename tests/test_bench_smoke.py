@@ -135,16 +135,14 @@ def test_markdown_shows_lanner_against_each_target() -> None:
     assert row.rstrip(" |").endswith(("yes", "no"))
 
 
-def test_the_paired_check_measures_lanner_against_bare_and_the_report_judges_it() -> None:
-    # Two real uvicorn servers, one short window each: only the plumbing is checked.
-    section = paired.run(
-        by_key(["lanner"]),
-        paired.PairedConfig(impl="websockets-sansio", rounds=1, seconds=0.1, connections=2),
-        log=lambda line: None,
-    )
-    (ratio,) = section["ratios"]["lanner"]["ratios"]
-    assert ratio > 0
-    assert section["config"]["rounds"] == 1
+def test_the_report_judges_the_cpu_target_by_the_paired_check() -> None:
+    # bench --quick runs the paired check itself (CI); here only the report's use of it.
+    section = {
+        "config": {"impl": "websockets-sansio", "rounds": 3, "seconds": 1.0, "connections": 50},
+        "ratios": {
+            "lanner": {"ratios": [1.02, 1.04, 1.09], "median": 1.04, "min": 1.02, "max": 1.09}
+        },
+    }
     results = {
         "meta": {
             "mode": "--full",
@@ -166,12 +164,12 @@ def test_the_paired_check_measures_lanner_against_bare_and_the_report_judges_it(
             "paired_echo_cpu": section,
         },
     }
-    text = report.markdown(results)
-    row = next(line for line in text.splitlines() if "paired windows" in line)
-    assert f"{ratio:.2f}\u00d7" in row
-    assert row.rstrip(" |").endswith(("yes", "no"))
-    apart = next(line for line in text.splitlines() if "measured apart in time" in line)
+    lines = report.markdown(results).splitlines()
+    row = next(line for line in lines if "paired windows" in line)
+    assert "median of 3 rounds" in row
+    assert row.endswith("| 1.04\u00d7 (1.02\u20131.09) | yes |")
     # The unpaired ratio is shown, but no longer judges the target.
+    apart = next(line for line in lines if "measured apart in time" in line)
     assert "1.50\u00d7" in apart
     assert "| no |" not in apart
 
