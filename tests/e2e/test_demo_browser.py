@@ -34,9 +34,12 @@ pytestmark = pytest.mark.e2e
 TOKEN = "browser-demo-token"
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[RunningServer]:
-    """The demo under ``lanner serve``, allowing WebSocket handshakes from its own page."""
+@pytest.fixture(scope="module", params=["websockets-sansio", "wsproto"])
+def server(request: pytest.FixtureRequest) -> Iterator[RunningServer]:
+    """The demo under ``lanner serve``, once per uvicorn WebSocket implementation.
+
+    It allows WebSocket handshakes from its own page's origin.
+    """
     port = _server.free_port()
     # The page's origin is http://127.0.0.1:<port>, which the demo must allow
     # before it starts, so the port is chosen here and given to serve().
@@ -45,7 +48,7 @@ def server() -> Iterator[RunningServer]:
         "LANNER_DEMO_TOKEN": TOKEN,
         "LANNER_DEMO_ORIGINS": f"http://127.0.0.1:{port}",
     }
-    with serve("demo_app:app", env=env, cli=True, port=port) as running:
+    with serve("demo_app:app", ws=request.param, env=env, cli=True, port=port) as running:
         yield running
 
 
