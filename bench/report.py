@@ -202,10 +202,20 @@ def _paired_rows(section: dict[str, Any] | None, target: str) -> list[str]:
     if entry is None:
         return [f"| {what} | not measured | \u2014 |"]
     met = "yes" if entry["median"] <= E2E_CPU_TARGET else "no"
-    return [
+    rows = [
         f"| {what} | {entry['median']:.2f}{_X} ({entry['min']:.2f}{_DASH}{entry['max']:.2f}) "
         f"| {met} |"
     ]
+    peers = [
+        f"{_LABELS.get(key, key)} {value['median']:.2f}{_X}"
+        for key, value in section["ratios"].items()
+        if key != "lanner"
+    ]
+    if peers:
+        rows.append(
+            f"| the same paired check for the peers | {', '.join(peers)} | for comparison |"
+        )
+    return rows
 
 
 def _e2e_targets(results: dict[str, Any]) -> list[str]:

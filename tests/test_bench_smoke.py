@@ -168,6 +168,10 @@ def test_the_report_judges_the_cpu_target_by_the_paired_check() -> None:
     row = next(line for line in lines if "paired windows" in line)
     assert "median of 3 rounds" in row
     assert row.endswith("| 1.04\u00d7 (1.02\u20131.09) | yes |")
+    # The peers measured the same way are shown for comparison.
+    section["ratios"]["starlette"] = {"ratios": [1.2], "median": 1.2, "min": 1.2, "max": 1.2}
+    peers = next(line for line in report.markdown(results).splitlines() if "for the peers" in line)
+    assert "Starlette 1.20\u00d7" in peers
     # The unpaired ratio is shown, but no longer judges the target.
     apart = next(line for line in lines if "measured apart in time" in line)
     assert "1.50\u00d7" in apart
