@@ -110,17 +110,22 @@ def test_update_doc_without_markers_says_what_to_add(tmp_path: Path) -> None:
         report.update_doc(doc, "table\n")
 
 
+def _meta(mode: str) -> dict[str, object]:
+    """The run description the report heads its tables with, filled with placeholders."""
+    return {
+        "mode": mode,
+        "date": "today",
+        "cpu": "cpu",
+        "cores": 2,
+        "platform": "Linux",
+        "python": "3.11",
+        "versions": {},
+    }
+
+
 def test_markdown_shows_lanner_against_each_target() -> None:
     results = {
-        "meta": {
-            "mode": "--quick",
-            "date": "today",
-            "cpu": "cpu",
-            "cores": 2,
-            "platform": "Linux",
-            "python": "3.11",
-            "versions": {},
-        },
+        "meta": _meta("--quick"),
         "in_process": inprocess.run(
             scenarios_by_key(["http_get"]),
             by_key(["lanner"]),
@@ -144,15 +149,7 @@ def test_the_report_judges_the_cpu_target_by_the_paired_check() -> None:
         },
     }
     results = {
-        "meta": {
-            "mode": "--full",
-            "date": "today",
-            "cpu": "cpu",
-            "cores": 2,
-            "platform": "Linux",
-            "python": "3.11",
-            "versions": {},
-        },
+        "meta": _meta("--full"),
         "e2e": {
             "config": {"runs": 1, "idle_connections": 1},
             "impls": {
