@@ -78,12 +78,7 @@ class AuthMiddleware:
             req.context.auth = None
             return
         try:
-            token = self._bearer(req)
-            if token is None:
-                token = self._query(req)
-            if token is None:
-                raise _Refused("no credential", missing=True)
-            req.context.auth = await self._authenticate(token, req)
+            req.context.auth = await self._authenticate(self._credential(req, None), req)
         except _Refused as refused:
             raise HTTPUnauthorized(
                 description=self._describe_http(refused),
@@ -107,14 +102,7 @@ class AuthMiddleware:
             if req.path in self._exempt:
                 req.context.auth = None
                 return
-            token = self._bearer(req)
-            if token is None:
-                token = offered
-            if token is None:
-                token = self._query(req)
-            if token is None:
-                raise _Refused("no credential", missing=True)
-            req.context.auth = await self._authenticate(token, req)
+            req.context.auth = await self._authenticate(self._credential(req, offered), req)
         except _Refused as refused:
             logger.debug("Refused WebSocket handshake on %s: %s", req.path, refused.reason)
             raise HTTPForbidden(
@@ -122,6 +110,27 @@ class AuthMiddleware:
             ) from None
 
     # -- credentials -------------------------------------------------------------
+
+    def _credential(self, req: Request, offered: str | None) -> str:
+        """Return the first credential present: bearer header, subprotocol entry, query.
+
+        Only that one is judged; a later source is never tried after a bad one.
+
+        Args:
+            offered: The token taken from a ``Sec-WebSocket-Protocol`` entry, or
+                ``None`` (always ``None`` for plain HTTP).
+
+        Raises:
+            _Refused: No source carries a credential, or one is malformed.
+        """
+        token = self._bearer(req)
+        if token is None:
+            token = offered
+        if token is None:
+            token = self._query(req)
+        if token is None:
+            raise _Refused("no credential", missing=True)
+        return token
 
     def _bearer(self, req: Request) -> str | None:
         header = req.headers.get("authorization")
