@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from itertools import chain, repeat
 from typing import Final
@@ -89,18 +89,30 @@ _MEDIA_MESSAGE: Final = ws_text(json.dumps(MEDIA_OBJECT))
 _JSON_SCOPE: Final = http_scope(JSON_PATH)
 
 
-async def _run_echo(app: ASGIApp, size: int) -> float:
-    conn = ClientLeaves(chain((CONNECT,), repeat(_ECHO_MESSAGE, size), (WS_DISCONNECT,)))
-    scope = ws_scope(ECHO_PATH)
+def _round_trips(message: Message, size: int) -> Iterator[Message]:
+    """A client's script: connect, send ``message`` ``size`` times, then leave."""
+    return chain((CONNECT,), repeat(message, size), (WS_DISCONNECT,))
+
+
+async def _time_round_trips(
+    app: ASGIApp, path: str, message: Message, size: int, label: str
+) -> float:
+    """Time one connection of ``size`` round trips on ``path``; check each got its reply."""
+    conn = ClientLeaves(_round_trips(message, size))
+    scope = ws_scope(path)
     start = time.perf_counter()
     await app(scope, conn.receive, conn.send)
     elapsed = time.perf_counter() - start
-    _expect_sent(size + 1, conn.sent, "echo")
+    _expect_sent(size + 1, conn.sent, label)
     return elapsed
 
 
+async def _run_echo(app: ASGIApp, size: int) -> float:
+    return await _time_round_trips(app, ECHO_PATH, _ECHO_MESSAGE, size, "echo")
+
+
 async def _check_echo(app: ASGIApp, size: int) -> None:
-    conn = RecordingClientLeaves(chain((CONNECT,), repeat(_ECHO_MESSAGE, size), (WS_DISCONNECT,)))
+    conn = RecordingClientLeaves(_round_trips(_ECHO_MESSAGE, size))
     await app(ws_scope(ECHO_PATH), conn.receive, conn.send)
     _check_ws_accept(conn.messages, "echo")
     texts = _ws_texts(conn.messages[1:], "echo")
@@ -108,17 +120,11 @@ async def _check_echo(app: ASGIApp, size: int) -> None:
 
 
 async def _run_media(app: ASGIApp, size: int) -> float:
-    conn = ClientLeaves(chain((CONNECT,), repeat(_MEDIA_MESSAGE, size), (WS_DISCONNECT,)))
-    scope = ws_scope(MEDIA_PATH)
-    start = time.perf_counter()
-    await app(scope, conn.receive, conn.send)
-    elapsed = time.perf_counter() - start
-    _expect_sent(size + 1, conn.sent, "media echo")
-    return elapsed
+    return await _time_round_trips(app, MEDIA_PATH, _MEDIA_MESSAGE, size, "media echo")
 
 
 async def _check_media(app: ASGIApp, size: int) -> None:
-    conn = RecordingClientLeaves(chain((CONNECT,), repeat(_MEDIA_MESSAGE, size), (WS_DISCONNECT,)))
+    conn = RecordingClientLeaves(_round_trips(_MEDIA_MESSAGE, size))
     await app(ws_scope(MEDIA_PATH), conn.receive, conn.send)
     _check_ws_accept(conn.messages, "media echo")
     objects = [json.loads(text) for text in _ws_texts(conn.messages[1:], "media echo")]
