@@ -7,7 +7,6 @@ client checks what reached the wire.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgpack
@@ -22,27 +21,11 @@ from lanner.media import (
     TextBaseHandlerWS,
 )
 from lanner.testing import ASGIConductor
+from tests._ws_app import Resource
+from tests._ws_app import ws_app as _app
 
 TEXT = WebSocketPayloadType.TEXT
 BINARY = WebSocketPayloadType.BINARY
-
-Body = Callable[[Request, WebSocket], Awaitable[None]]
-
-
-class Resource:
-    """Runs ``body`` as its ``on_websocket``."""
-
-    def __init__(self, body: Body) -> None:
-        self.body = body
-
-    async def on_websocket(self, req: Request, ws: WebSocket) -> None:
-        await self.body(req, ws)
-
-
-def _app(body: Body) -> lanner.App:
-    app = lanner.App()
-    app.add_route("/ws", Resource(body))
-    return app
 
 
 # --- handshake -----------------------------------------------------------------------

@@ -14,7 +14,7 @@ import gc
 import logging
 import time
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -22,26 +22,8 @@ import pytest
 import lanner
 from lanner import Request, WebSocket
 from lanner.testing import ASGIConductor
-
-Body = Callable[[Request, WebSocket], Awaitable[None]]
-
-
-class Resource:
-    """Runs ``body`` as its ``on_websocket``."""
-
-    def __init__(self, body: Body) -> None:
-        self.body = body
-
-    async def on_websocket(self, req: Request, ws: WebSocket) -> None:
-        await self.body(req, ws)
-
-
-def _app(body: Body, **ws_options: Any) -> lanner.App:
-    app = lanner.App()
-    app.add_route("/ws", Resource(body))
-    for name, value in ws_options.items():
-        setattr(app.ws_options, name, value)
-    return app
+from tests._ws_app import Body, Resource
+from tests._ws_app import ws_app as _app
 
 
 async def _wait_for(what: str, condition: Callable[[], bool], timeout: float = 2.0) -> None:
