@@ -15,10 +15,11 @@ import pytest
 
 import lanner
 import lanner_media_cbor
-from lanner import App, Request, Response, WebSocket, WebSocketDisconnected, WebSocketPayloadType
+from lanner import App, Request, WebSocket, WebSocketPayloadType
 from lanner.media import MessagePackHandlerWS
 from lanner.testing import ASGIConductor
 from lanner_media_cbor import CBORConfigError, CBORHandler, CBORHandlerWS, CBORPayloadError
+from tests.e2e.apps.plugin_cbor_app import Echo  # the same resource the real server runs
 
 BINARY = WebSocketPayloadType.BINARY
 
@@ -31,26 +32,6 @@ def _app(config: dict[str, Any] | None = None) -> App:
     )
     app.add_route("/echo", Echo())
     return app
-
-
-class Echo:
-    """Echoes CBOR over HTTP; over WebSocket reports each message's decoding."""
-
-    async def on_post(self, req: Request, resp: Response) -> None:
-        resp.media = await req.get_media()
-        resp.content_type = "application/cbor"
-
-    async def on_websocket(self, req: Request, ws: WebSocket) -> None:
-        await ws.accept()
-        while True:
-            try:
-                media = await ws.receive_media()
-            except CBORPayloadError as exc:
-                await ws.send_text(f"{type(exc).__name__}: {exc}")
-                continue
-            except WebSocketDisconnected:
-                return
-            await ws.send_media(media, BINARY)
 
 
 def test_takes_the_binary_slot_and_adds_application_cbor() -> None:
