@@ -13,6 +13,7 @@ import inspect
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -32,3 +33,12 @@ def _no_plugin_autoload(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LANNER_DISABLE_PLUGIN_AUTOLOAD", "1")
     monkeypatch.delenv("LANNER_PLUGINS", raising=False)
     monkeypatch.delenv("LANNER_DISABLE_PLUGINS", raising=False)
+
+
+# Property tests: derandomised everywhere, so a run is reproducible and a CI
+# failure replays on a developer's machine with the same examples. The example
+# count stays modest to keep `make test` well under five minutes.
+settings.register_profile(
+    "lanner", derandomize=True, database=None, deadline=None, max_examples=200
+)
+settings.load_profile("lanner")
