@@ -110,7 +110,7 @@ def serve(
     timeout_graceful_shutdown: int,
 ) -> None:
     """Serve APP (MODULE:ATTRIBUTE, such as myapp:app) with uvicorn."""
-    import uvicorn
+    from lanner._uvicorn import run as run_uvicorn
 
     _check_app_ref(app)
     blocked = ESSENTIAL_PLUGINS.intersection(disable_plugins)
@@ -125,7 +125,7 @@ def serve(
     if no_plugin_autoload:
         os.environ[_entry_points.AUTOLOAD_OFF_ENV] = "1"
     _add_cwd_to_path()
-    uvicorn.run(
+    run_uvicorn(
         app,
         host=host,
         port=port,
