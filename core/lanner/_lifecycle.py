@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, Final, Protocol
 
 __all__ = [
@@ -168,11 +168,13 @@ class LiveConnections:
         """Stop tracking ``conn`` (it has finished)."""
         self._live.discard(conn)
 
-    def go_away(self) -> None:
-        """Tell every live connection, and every later one, that the server is shutting down."""
+    def go_away(self) -> list[asyncio.Task[None]]:
+        """Close every live connection, and every later one, as the server is shutting down.
+
+        Returns the tasks closing the connections open now (one per connection).
+        """
         self._going_away = True
-        if self._live:
-            _start_going_away(list(self._live))
+        return _start_going_away(list(self._live))
 
     @property
     def going_away(self) -> bool:
@@ -219,30 +221,26 @@ class LiveConnections:
 
 
 _ALL: weakref.WeakSet[LiveConnections] = weakref.WeakSet()
+# NOTE: the loop keeps only weak references to tasks; these are kept until done.
 _going_away_tasks: set[asyncio.Task[None]] = set()
 
 
-def _start_going_away(conns: list[LiveConnection]) -> None:
-    task = asyncio.get_running_loop().create_task(_go_away_all(conns), name="lanner-going-away")
-    _going_away_tasks.add(task)
-    task.add_done_callback(_going_away_tasks.discard)
+def _start_going_away(conns: list[LiveConnection]) -> list[asyncio.Task[None]]:
+    # One task per connection, started now: each writes its close frame in its
+    # first step, and a stalled one (bounded by its send timeout) holds no other.
+    loop = asyncio.get_running_loop()
+    tasks = [loop.create_task(conn._go_away(), name="lanner-going-away") for conn in conns]
+    for task in tasks:
+        _going_away_tasks.add(task)
+        task.add_done_callback(_going_away_tasks.discard)
+    return tasks
 
 
-async def _go_away_all(conns: list[LiveConnection]) -> None:
-    await asyncio.gather(*(conn._go_away() for conn in conns), return_exceptions=True)
-
-
-def begin_shutdown() -> None:
+def begin_shutdown() -> list[asyncio.Task[None]]:
     """Close every live WebSocket (1001) and end every event stream, in every app.
 
     Runs on the event loop that serves the connections; ``lanner serve`` calls it
-    from its signal handler (through ``call_soon_threadsafe``) before uvicorn's own
-    shutdown starts, so clients see Going Away rather than uvicorn's 1012.
+    when its process is told to stop, before uvicorn's own shutdown starts, so
+    clients see Going Away rather than uvicorn's 1012. Returns the closing tasks.
     """
-    for connections in list(_ALL):
-        connections.go_away()
-
-
-def pending_going_away() -> list[Awaitable[None]]:
-    """Return the going-away tasks still running (for tests and shutdown waits)."""
-    return list(_going_away_tasks)
+    return [task for connections in list(_ALL) for task in connections.go_away()]

@@ -124,14 +124,14 @@ class Server:
         self.ws_live = LiveConnections(ws_ctx.send_timeout)
         self.sse_live = LiveConnections(sse_send_timeout)
 
-    def go_away(self) -> None:
+    def go_away(self) -> list[asyncio.Task[None]]:
         """Close every open WebSocket with 1001 and end every event stream, now and later.
 
         This is what ``lanner serve`` does when its process is told to stop; the
-        connections close in the background, each bounded by its send timeout.
+        connections close in the background (the returned tasks, one per
+        connection), each bounded by its send timeout.
         """
-        self.ws_live.go_away()
-        self.sse_live.go_away()
+        return self.ws_live.go_away() + self.sse_live.go_away()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]

@@ -139,18 +139,21 @@ class _Stream:
             await self._supervise(pump, watch, ping_interval)
         except BaseException as exc:
             # The caller was cancelled (server shutdown) or a ping's send failed with
-            # something other than OSError: stop everything, end the body if the
-            # client can still take it, close the generator, and let the exception
-            # through.
+            # something other than OSError: end the body if no send is in flight (first:
+            # a server that cancels this task may not let it run much longer), stop
+            # everything, close the generator, and let the exception through.
+            self._halt = True
+            if (
+                isinstance(exc, asyncio.CancelledError)
+                and not self._gone
+                and self._pending_send() is None
+            ):
+                self._gone = True
+                with contextlib.suppress(OSError):
+                    self._sending = sending = self._send(_end_message())
+                    await sending
             await _stop(pump, watch)
-            try:
-                if isinstance(exc, asyncio.CancelledError) and not self._gone:
-                    self._gone = True
-                    with contextlib.suppress(OSError):
-                        self._sending = sending = self._send(_end_message())
-                        await sending
-            finally:
-                await self.close_generator(None)
+            await self.close_generator(None)
             raise
         await _stop(pump, watch)
         error = _failure(pump, watch)

@@ -6,9 +6,9 @@ are cut. ``lanner serve`` runs uvicorn with :class:`LannerConfig`, whose
 ``load()`` (which uvicorn calls in every serving process, workers and ``--reload``
 children included, once its signal handlers are in place) wraps those handlers:
 on SIGINT or SIGTERM lanner first closes every live WebSocket with 1001 (Going
-Away) and ends every event stream with its terminator, then uvicorn's handler
-runs and its shutdown proceeds as usual, bounded by
-``--timeout-graceful-shutdown``.
+Away) and ends every event stream with its terminator; once the close frames
+are written (or after half a second at most), uvicorn's handler runs and its
+shutdown proceeds as usual, bounded by ``--timeout-graceful-shutdown``.
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ from lanner._lifecycle import begin_shutdown
 __all__ = ["LannerConfig", "run"]
 
 _EXIT_SIGNALS: Final = (signal.SIGINT, signal.SIGTERM)
+_CLOSE_FRAMES_WAIT: Final = 0.5
+"""The longest lanner holds uvicorn's shutdown back while its close frames go out."""
+
 _STARTUP_FAILURE: Final = 3
 """uvicorn's exit status when the app or the socket cannot start."""
 
@@ -55,14 +58,38 @@ def _hook_exit_signals(loop: asyncio.AbstractEventLoop) -> None:
             signal.signal(sig, functools.partial(_on_exit_signal, loop, previous))
 
 
+# The exit signals seen, and the going-away task the first one started (kept
+# referenced until the process exits).
+_signalled: list[int] = []
+_started: list[asyncio.Task[None]] = []
+
+
 def _on_exit_signal(
     loop: asyncio.AbstractEventLoop, previous: Any, sig: int, frame: FrameType | None
 ) -> None:
+    # A second signal (Ctrl+C twice: force quit), or no loop left: straight to uvicorn.
+    if _signalled or loop.is_closed():
+        previous(sig, frame)
+        return
+    _signalled.append(sig)
     # A signal handler runs between two bytecodes of the loop's thread: hand the
-    # work to the loop rather than touch connections from here.
-    if not loop.is_closed():
-        loop.call_soon_threadsafe(begin_shutdown)
-    previous(sig, frame)
+    # work to the loop rather than touch connections from here. uvicorn hears of
+    # the signal only once the close frames are out, or it would send its own 1012
+    # first (it acts on its next 0.1 s tick, which may fall in the same loop turn).
+    loop.call_soon_threadsafe(_go_away_then_exit, previous, sig)
+
+
+def _go_away_then_exit(previous: Any, sig: int) -> None:
+    _started.append(asyncio.get_running_loop().create_task(_go_away(previous, sig)))
+
+
+async def _go_away(previous: Any, sig: int) -> None:
+    try:
+        closing = begin_shutdown()
+        if closing:
+            await asyncio.wait(closing, timeout=_CLOSE_FRAMES_WAIT)
+    finally:
+        previous(sig, None)
 
 
 def run(app: str, **options: Any) -> None:
