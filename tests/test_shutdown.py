@@ -50,6 +50,32 @@ async def test_going_away_closes_every_websocket_with_1001() -> None:
     assert seen == [1001, 1001, 1001]
 
 
+async def test_a_websocket_accepted_while_going_away_is_closed_at_once() -> None:
+    accepting = asyncio.Event()
+    seen: list[int] = []
+
+    async def body(req: Request, ws: WebSocket) -> None:
+        await accepting.wait()
+        await ws.accept()
+        try:
+            await ws.receive_text()
+        except lanner.WebSocketDisconnected as exc:
+            seen.append(exc.code)
+
+    async with ASGIConductor(ws_app(body)) as c:
+        client = c.simulate_ws("/ws")
+        handshake = asyncio.ensure_future(client.__aenter__())
+        await asyncio.sleep(0.05)  # the responder is in the handshake
+        c.begin_server_shutdown()
+        accepting.set()
+        ws = await asyncio.wait_for(handshake, WAIT)
+        with pytest.raises(lanner.WebSocketDisconnected) as closed:
+            await ws.receive_text()
+        assert closed.value.code == 1001
+        await ws.close()
+    assert seen == [1001]
+
+
 async def test_a_responder_that_is_not_receiving_still_sees_the_close() -> None:
     release = asyncio.Event()
     after: list[BaseException] = []

@@ -168,6 +168,7 @@ class WebSocket:
     __slots__ = (
         "_close_code",
         "_ctx",
+        "_going_away",
         "_lost_code",
         "_pump_task",
         "_receive",
@@ -197,6 +198,8 @@ class WebSocket:
         # and why the connection failed if a send timed out.
         self._sending: object = None
         self._timed_out: str | None = None
+        # Set when the server starts shutting down during the handshake.
+        self._going_away = False
         # Close reasons arrived in ASGI spec 2.3; errors on a lost send in 2.4.
         asgi = scope.get("asgi")
         flags = _SPEC_FLAGS.get(asgi.get("spec_version")) if asgi else None
@@ -302,6 +305,8 @@ class WebSocket:
             # apps without one pay nothing for it per message.
             self._unbounded_receive: Receive = self._receive
             self._receive = self._receive_within_limit
+        if self._going_away:
+            await self._go_away()
 
     async def close(self, code: int = 1000, reason: str | None = None) -> None:
         """Close the connection; before :meth:`accept`, deny the handshake (HTTP 403).
@@ -583,6 +588,9 @@ class WebSocket:
             cancel_awaiting(self._sending)
 
     async def _go_away(self) -> None:
+        if self._state is _HANDSHAKE:
+            self._going_away = True  # accept() closes it right after the handshake
+            return
         if self._state is _OPEN and self._lost_code is None:
             reason = None if _GOING_AWAY in self._ctx.close_reasons else "Server shutting down"
             await self.close(_GOING_AWAY, reason)
