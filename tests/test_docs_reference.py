@@ -16,7 +16,7 @@ REFERENCE = Path(__file__).resolve().parent.parent / "docs" / "reference" / "lan
 
 
 def test_every_public_name_has_a_reference_entry() -> None:
-    """Each ``lanner.X`` in ``__all__`` appears as a ``::: lanner.X`` directive, and nothing else."""
+    """Each name in ``lanner.__all__`` has one ``::: lanner.X`` directive, and nothing else."""
     listed = re.findall(r"^::: lanner\.(\w+)$", REFERENCE.read_text(encoding="utf-8"), re.M)
     assert sorted(listed) == sorted(set(listed)), "a name is listed twice"
     assert set(listed) == set(lanner.__all__)

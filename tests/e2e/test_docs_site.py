@@ -105,9 +105,7 @@ def test_every_page_loads_cleanly_with_working_links(
         seen = watch(page)
         for name in pages:
             page.goto(base_url + name, wait_until="networkidle")
-            ids_by_page[name] = set(
-                page.eval_on_selector_all("[id]", "els => els.map(e => e.id)")
-            )
+            ids_by_page[name] = set(page.eval_on_selector_all("[id]", "els => els.map(e => e.id)"))
             hrefs: list[str] = page.eval_on_selector_all("a[href]", "els => els.map(a => a.href)")
             links.extend((name, href) for href in hrefs)
             problems.extend(f"{name}: {problem}" for problem in seen.problems())
