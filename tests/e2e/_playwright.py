@@ -35,7 +35,7 @@ CHROMIUM_ARGS: Final = (
     "--disable-backgrounding-occluded-windows",
 )
 
-TIMEOUT_MS: Final = 15_000
+TIMEOUT_MS: Final = 30_000
 """Every Playwright wait in these tests is bounded by this (milliseconds)."""
 
 
