@@ -49,8 +49,8 @@ async def _exercise(server: RunningServer) -> None:
             assert "alice" in str(await asyncio.wait_for(ws.recv(), TIMEOUT))
             await ws.send("hello")
             assert await asyncio.wait_for(ws.recv(), TIMEOUT) == "hello"
+    sub = [Subprotocol(f"bearer.{WRONG}")]
     with pytest.raises(InvalidStatus):
-        sub = [Subprotocol(f"bearer.{WRONG}")]
         async with connect(server.ws_url + "/ws", open_timeout=TIMEOUT, subprotocols=sub):
             pass
 
