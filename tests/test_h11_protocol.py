@@ -8,7 +8,9 @@ from lanner._h11_protocol import TIMEOUT_ENV, timeout_from_env
 
 
 @pytest.mark.parametrize(("raw", "expected"), [("10", 10.0), ("2.5", 2.5), ("0", None), ("", None)])
-def test_timeout_from_env(monkeypatch: pytest.MonkeyPatch, raw: str, expected: float | None) -> None:
+def test_timeout_from_env(
+    monkeypatch: pytest.MonkeyPatch, raw: str, expected: float | None
+) -> None:
     monkeypatch.setenv(TIMEOUT_ENV, raw)
     assert timeout_from_env() == expected
 
