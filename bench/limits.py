@@ -165,10 +165,11 @@ def measure_header(pid: int, port: int) -> dict[str, Any]:
     }
 
 
-def measure_slow(port: int, hold: float) -> dict[str, Any]:
+def measure_slow(pid: int, port: int, hold: float) -> dict[str, Any]:
     """How many of 500 half-sent requests the server still holds after ``hold`` seconds."""
     sockets: list[socket.socket] = []
     refused = 0
+    before = _rss_mb(pid)
     try:
         for _ in range(SLOW_CONNECTIONS):
             try:
@@ -177,7 +178,9 @@ def measure_slow(port: int, hold: float) -> dict[str, Any]:
                 sockets.append(sock)
             except OSError:
                 refused += 1
-        time.sleep(hold)
+        time.sleep(0.5)
+        held = _rss_mb(pid)
+        time.sleep(max(0.0, hold - 0.5))
         meanwhile = _get(port)
         still_open = 0
         for sock in sockets:
@@ -200,6 +203,8 @@ def measure_slow(port: int, hold: float) -> dict[str, Any]:
     return {
         "connections": SLOW_CONNECTIONS,
         "refused_at_connect": refused,
+        "rss_before_mb": round(before, 1),
+        "rss_holding_mb": round(held, 1),
         "hold_s": hold,
         "still_open": still_open,
         "plain_get_meanwhile": meanwhile,
@@ -245,7 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         figures = {
             "serve_args": args.serve_args,
             "header": measure_header(process.pid, port),
-            "slow": measure_slow(port, args.hold),
+            "slow": measure_slow(process.pid, port, args.hold),
             "utf8": measure_utf8(port, log),
         }
     print(json.dumps(figures, indent=2))
