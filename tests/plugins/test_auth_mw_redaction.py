@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -119,6 +120,21 @@ def test_non_string_arguments_such_as_a_dumped_scope_are_masked(redactor: Secret
     assert SECRET not in message
     assert "access_token=***" in message
     assert "'bearer.***'" in message
+
+
+def test_a_traceback_quoting_a_secret_is_masked(redactor: SecretRedactor) -> None:
+    try:
+        raise ValueError(f"cannot verify Authorization: Bearer {SECRET}")
+    except ValueError:
+        record = logging.LogRecord(
+            "uvicorn.error", logging.ERROR, __file__, 1, "Exception in ASGI application", None,
+            sys.exc_info(),
+        )  # fmt: skip
+    redactor.filter(record)
+    output = logging.Formatter().format(record)
+    assert SECRET not in output
+    assert "Authorization: Bearer ***" in output
+    assert "Traceback (most recent call last)" in output
 
 
 def test_a_record_without_secrets_keeps_its_arguments(redactor: SecretRedactor) -> None:

@@ -60,6 +60,8 @@ _AUTHORIZATION: Final = re.compile(
     r"(?P<value>[^'\"\r\n]+)",
     re.IGNORECASE,
 )
+_TRACEBACKS: Final = logging.Formatter()
+
 # Characters a Sec-WebSocket-Protocol entry (an RFC 9110 token) cannot have.
 _NOT_TOKEN: Final = r"\s,\"\]\)"
 
@@ -75,7 +77,8 @@ class SecretRedactor(logging.Filter):
     place, keeping the arguments' shape (uvicorn's access formatter unpacks
     them); when a secret shows only once the message is formatted (a header
     name and its value in two arguments, a dumped ASGI scope), the record is
-    replaced by its formatted, masked message.
+    replaced by its formatted, masked message. A traceback that shows a
+    secret is formatted and masked too.
 
     Args:
         names: The query parameter names to mask.
@@ -95,6 +98,13 @@ class SecretRedactor(logging.Filter):
         """Mask credentials in ``record``'s message and arguments; keep the record."""
         if isinstance(record.msg, str):
             record.msg = self.redact(record.msg)
+        if record.exc_info and not record.exc_text:
+            # An exception's message may quote a request (a verify() that fails
+            # on a token): format the traceback here, masked, for the handlers.
+            traceback = _TRACEBACKS.formatException(record.exc_info)
+            redacted = self.redact(traceback)
+            if redacted != traceback:
+                record.exc_text = redacted
         args = record.args
         if not args:
             return True
