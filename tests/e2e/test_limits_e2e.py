@@ -54,10 +54,9 @@ def _get(path: str, headers: bytes = b"") -> bytes:
 def test_a_huge_header_is_refused_at_16_kb_and_costs_no_memory() -> None:
     with serve("ws_app:app", cli=True) as server:
         before = _rss_mb(server)
-        assert _request(server, _get("/http-only", b"X-Big: " + b"a" * (32 << 20) + b"\r\n")) in (
-            b"HTTP/1.1 400 Bad Request",
-            b"reset",
-        )
+        refused = _request(server, _get("/http-only", b"X-Big: " + b"a" * (32 << 20) + b"\r\n"))
+        # The 400 may be lost to the reset the server's close sends after it.
+        assert refused in (b"HTTP/1.1 400 Bad Request", b"reset", b"")
         assert _rss_mb(server) - before < 16  # httptools: +120 MB for 64 MB
         assert _request(server, _get("/http-only", b"X-Fine: " + b"a" * 8000 + b"\r\n")) == (
             b"HTTP/1.1 200 OK"
