@@ -139,7 +139,7 @@ class AuthMiddleware:
                 return
             req.context.auth = await self._authenticate(self._credential(req, offered), req)
         except _Refused as refused:
-            logger.debug("Refused WebSocket handshake on %s: %s", req.path, refused.reason)
+            logger.debug("Refused WebSocket handshake on %.200r: %s", req.path, refused.reason)
             raise HTTPForbidden(
                 description=f"WebSocket handshake refused: {refused.reason}."
             ) from None
@@ -164,7 +164,7 @@ class AuthMiddleware:
         asked = _cors.requested_headers(headers.get("access-control-request-headers"))
         if method is None or asked is None:
             logger.info(
-                "Refused CORS preflight for %s from %s: it asked for method %.40r and "
+                "Refused CORS preflight for %.200r from %s: it asked for method %.40r and "
                 "headers %.200r; allowed are the methods %s and up to 32 header names.",
                 req.path,
                 origin,
@@ -276,7 +276,7 @@ class AuthMiddleware:
             own = request_origin(req.scheme, req.get_header("host"))
             allowed.insert(0, f"{SELF} ({_serialise(own) if own else 'no usable Host header'})")
         logger.info(
-            "Refused %s on %s: Origin %.200r %s; allowed_origins is [%s].",
+            "Refused %s on %.200r: Origin %.200r %s; allowed_origins is [%s].",
             what,
             req.path,
             origin,
