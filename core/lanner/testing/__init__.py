@@ -1,6 +1,7 @@
 """Test helpers: drive a lanner app in-process, over HTTP, SSE and WebSocket."""
 
 from lanner.testing._http import Result, StreamedResult
+from lanner.testing._pipe import QUEUE_SIZE
 from lanner.testing._sse_parser import ParsedEvent, SSEParser
 from lanner.testing._ws import SimulatedWebSocket
 from lanner.testing.client import SyncStreamedResult, TestClient
@@ -8,6 +9,7 @@ from lanner.testing.conductor import ASGIConductor
 from lanner.testing.plugin_app import plugin_app
 
 __all__ = [
+    "QUEUE_SIZE",
     "ASGIConductor",
     "ParsedEvent",
     "Result",
