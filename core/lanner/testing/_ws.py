@@ -108,6 +108,7 @@ class SimulatedWebSocket:
 
     async def _app_send(self, message: Message) -> None:
         if self._client_closed or self._server_closed:
+            await asyncio.sleep(0)  # a dropped send yields too (spec before 2.4)
             self._lost_send()
             return
         if message["type"] == "websocket.close":
@@ -159,7 +160,7 @@ class SimulatedWebSocket:
             await asyncio.wait({self._task}, timeout=self.timeout)
             raise
         if message["type"] == "websocket.accept":
-            self.ready = True
+            self.ready = not self.closed  # the app may have closed right after accepting
             self.subprotocol = message.get("subprotocol")
             self.headers = {
                 n.decode("latin-1"): v.decode("latin-1") for n, v in message.get("headers", [])
