@@ -164,7 +164,9 @@ async def test_sends_after_the_client_left_follow_the_tuple_version(
     async def body(req: Request, ws: WebSocket) -> None:
         await ws.accept()
         await ws.send_text("hello")
-        while not (clients and clients[0].closed):  # the app does not receive: cannot know
+        # The app does not receive, so it cannot know the client left; it polls
+        # the test's client, whose close() waits for this handler to return.
+        while not (clients and clients[0].closed):  # noqa: ASYNC110
             await asyncio.sleep(0)
         try:
             await ws.send_text("after")
@@ -384,9 +386,11 @@ async def test_accept_refuses_a_subprotocol_header(headers: Any) -> None:
             errors.append(ex)
             await ws.accept(subprotocol="wamp")
 
-    async with ASGIConductor(ws_app(body)) as c:
-        async with c.simulate_ws("/ws", subprotocols=["wamp"]) as ws:
-            assert ws.subprotocol == "wamp"
+    async with (
+        ASGIConductor(ws_app(body)) as c,
+        c.simulate_ws("/ws", subprotocols=["wamp"]) as ws,
+    ):
+        assert ws.subprotocol == "wamp"
     [error] = errors
     assert "subprotocol=" in str(error)
 
@@ -446,7 +450,7 @@ def test_base_ws_handlers_name_the_missing_method(base: type[Any]) -> None:
     handler = base()
     with pytest.raises(NotImplementedError, match=rf"{base.__name__} does not implement serialize"):
         handler.serialize({})
-    with pytest.raises(NotImplementedError, match="deserialize.*receive_media"):
+    with pytest.raises(NotImplementedError, match=r"deserialize\(\).*receive_media"):
         handler.deserialize("x" if base is TextBaseHandlerWS else b"x")
 
 
