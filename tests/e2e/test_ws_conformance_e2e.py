@@ -2,8 +2,9 @@
 
 Reading the body of a WebSocket request consumes no message; ``close(None)``
 is 1000; spec versions with three parts keep close reasons, and other majors
-are refused; ``HTTPStatus`` becomes the HTTP response, a 403 on a handshake
-and a 3000 + status close after accept. Each server runs once per uvicorn
+are refused; accept headers go out only where the server can send them;
+``HTTPStatus`` becomes the HTTP response, a 403 on a handshake and a
+3000 + status close after accept. Each server runs once per uvicorn
 WebSocket implementation; every wait is bounded.
 """
 
@@ -115,6 +116,19 @@ async def test_another_major_spec_version_is_refused(server: RunningServer, vers
     while "UnsupportedScopeError" not in server.log():
         assert time.monotonic() < deadline, server.log()
         await asyncio.sleep(0.02)
+
+
+# --- 6. headers on accept ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("prefix", "sent"), [("", True), ("/v/2.0", False)])
+async def test_accept_headers_go_out_only_where_the_server_can_send_them(
+    server: RunningServer, prefix: str, sent: bool
+) -> None:
+    async with _connect(server, prefix + "/accept-headers") as ws:
+        assert await _recv(ws) == ("headers" if sent else "no headers")
+        assert ws.response is not None
+        assert ws.response.headers.get("X-Accepted") == ("yes" if sent else None)
 
 
 # --- 7. HTTPStatus -------------------------------------------------------------------------

@@ -60,6 +60,19 @@ class Reason:
         await ws.close(4000, "bye")
 
 
+class AcceptHeaders:
+    """Accepts with a header where the server can send it; says which it did."""
+
+    async def on_websocket(self, req: Request, ws: WebSocket) -> None:
+        try:
+            await ws.accept(headers={"X-Accepted": "yes"})
+        except UnsupportedError:
+            await ws.accept()
+            await ws.send_text("no headers")
+            return
+        await ws.send_text("headers")
+
+
 class Status:
     """Ends every request early with a non-error status."""
 
@@ -91,6 +104,7 @@ class Preflight:
 lanner_app = lanner.App(middleware=[Preflight()])
 lanner_app.add_route("/body/after", BodyAfterAccept())
 lanner_app.add_route("/body/before", BodyBeforeAccept())
+lanner_app.add_route("/accept-headers", AcceptHeaders())
 lanner_app.add_route("/close-none", CloseNone())
 lanner_app.add_route("/reason", Reason())
 lanner_app.add_route("/status", Status())
