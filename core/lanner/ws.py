@@ -43,6 +43,18 @@ def is_sendable_close_code(code: int) -> bool:
     return code in _SENDABLE_STANDARD or 3000 <= code <= 4999
 
 
+def _unsendable_text(where: str, exc: UnicodeEncodeError) -> ValueError:
+    # The server encodes TEXT to UTF-8 and raises before it touches the
+    # connection, which therefore stays open for the responder to carry on.
+    bad = exc.object[exc.start : exc.end]
+    return ValueError(
+        f"{where}: the text cannot be sent, because a WebSocket TEXT message must be "
+        f"UTF-8 and {bad!r} at index {exc.start} is a lone surrogate, not a Unicode "
+        "character. Remove or replace it (text.encode('utf-8', 'replace').decode() "
+        "turns it into '?'), or send bytes with send_data(); the connection is still open."
+    )
+
+
 def _check_close_reason(reason: str, where: str) -> None:
     # Servers disagree on a reason that does not fit the Close frame: wsproto
     # truncates it, websockets fails the connection (the client sees 1006).
@@ -413,8 +425,8 @@ class WebSocket:
 
         Raises:
             WebSocketDisconnected: The client has gone.
-            Exception: Whatever the decoder raises for a bad payload (for JSON,
-                ``json.JSONDecodeError``); the connection stays usable.
+            MediaMalformedError: The payload does not decode (a ``ValueError``;
+                every built-in handler raises it); the connection stays usable.
         """
         if self._state is not _OPEN:
             raise self._not_open()
@@ -449,6 +461,9 @@ class WebSocket:
 
         Raises:
             PayloadTypeError: ``payload`` is not a ``str``.
+            ValueError: ``payload`` holds a lone surrogate (such as ``"\\ud800"``),
+                which UTF-8 cannot encode; nothing was sent and the connection
+                stays open.
             WebSocketDisconnected: The connection is closed.
         """
         if self._state is not _OPEN:
@@ -462,6 +477,8 @@ class WebSocket:
             await self._send({"type": "websocket.send", "text": payload})
         except OSError as exc:
             raise self._on_lost_send(exc) from exc
+        except UnicodeEncodeError as exc:
+            raise _unsendable_text("send_text()", exc) from exc
 
     async def send_data(self, payload: bytes | bytearray | memoryview) -> None:
         """Send a BINARY message.
@@ -488,6 +505,9 @@ class WebSocket:
         """Serialise ``media`` with the handler for ``payload_type`` and send it.
 
         Raises:
+            ValueError: The TEXT handler's output holds a lone surrogate (only
+                when the app put one in ``media``); nothing was sent and the
+                connection stays open.
             WebSocketDisconnected: The connection is closed.
         """
         if self._state is not _OPEN:
@@ -512,6 +532,8 @@ class WebSocket:
             await self._send(message)
         except OSError as exc:
             raise self._on_lost_send(exc) from exc
+        except UnicodeEncodeError as exc:
+            raise _unsendable_text("send_media()", exc) from exc
 
     # -- lost-connection fallback for servers before ASGI spec 2.4 -----------------
 

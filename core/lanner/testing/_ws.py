@@ -101,6 +101,12 @@ class SimulatedWebSocket:
             if self._raise_on_lost_send:
                 raise SimulatedClientDisconnected("the WebSocket client has disconnected")
             return
+        text = message.get("text")
+        if text is not None:
+            # As a real server does, encode TEXT for the wire: text UTF-8 cannot
+            # hold (a lone surrogate) raises UnicodeEncodeError here, in the
+            # app's send, and the connection stays open.
+            text.encode()
         if message["type"] == "websocket.close":
             self._server_closed = True
             # As uvicorn does, the app's own close also ends its receive side,
@@ -228,7 +234,13 @@ class SimulatedWebSocket:
         await self._to_app.put(message)
 
     async def send_text(self, payload: str) -> None:
-        """Send a TEXT message to the app."""
+        """Send a TEXT message to the app.
+
+        Raises:
+            UnicodeEncodeError: ``payload`` holds a lone surrogate, which a real
+                client cannot encode as UTF-8 either; nothing is sent.
+        """
+        payload.encode()
         await self._send({"type": "websocket.receive", "text": payload})
 
     async def send_data(self, payload: bytes | bytearray | memoryview) -> None:
