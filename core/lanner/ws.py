@@ -16,6 +16,7 @@ import enum
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+from lanner._headers import check_header
 from lanner._types import Message, Receive, Scope, Send
 from lanner.errors import PayloadTypeError, WebSocketDisconnected
 from lanner.media.base import BinaryBaseHandlerWS, TextBaseHandlerWS
@@ -251,7 +252,8 @@ class WebSocket:
         Raises:
             RuntimeError: The connection was already accepted.
             ValueError: ``subprotocol`` is not one the client offered (a real
-                client would fail the handshake on it).
+                client would fail the handshake on it), or a header cannot be
+                sent (as for ``resp.set_header``).
             WebSocketDisconnected: The connection was closed (by the app) or the
                 client left before the handshake completed.
         """
@@ -274,7 +276,9 @@ class WebSocket:
             raise WebSocketDisconnected(self.close_code or _ABNORMAL_CLOSURE)
         message: Message = {"type": "websocket.accept", "subprotocol": subprotocol}
         if headers:
-            items = headers.items() if isinstance(headers, Mapping) else headers
+            items = list(headers.items() if isinstance(headers, Mapping) else headers)
+            for name, value in items:
+                check_header(name, value)
             message["headers"] = [
                 (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in items
             ]
