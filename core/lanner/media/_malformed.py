@@ -25,20 +25,23 @@ _SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F]")
 _SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
 
-def malformed(media_type: str, where: str, exc: BaseException) -> MediaMalformedError:
+def malformed(
+    media_type: str, where: str, exc: BaseException, reason: str | None = None
+) -> MediaMalformedError:
     """Return the error for a payload that ``exc`` says does not decode.
 
     Args:
         media_type: What the payload should have been (``"application/json"``).
         where: ``"request body"`` or ``"message"``, for the description.
         exc: The decoder's exception.
+        reason: What was wrong, when ``exc`` does not say it well.
     """
-    if isinstance(exc, RecursionError):
+    if reason is None and isinstance(exc, RecursionError):
         reason = (
             "it nests deeper than the server can decode (Python's recursion limit); "
             "flatten the structure"
         )
-    else:
+    if reason is None:
         reason = str(exc) or type(exc).__name__
     return MediaMalformedError(
         media_type, exc, description=f"The {where} could not be decoded as {media_type}: {reason}"

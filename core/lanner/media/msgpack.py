@@ -12,6 +12,7 @@ from lanner.media.base import BaseHandler, BinaryBaseHandlerWS
 __all__ = ["MessagePackHandler", "MessagePackHandlerWS"]
 
 _MEDIA_TYPE: Final = "application/msgpack"
+_TOO_DEEP: Final = "it nests deeper than 1024 levels (the unpacker's limit); flatten the structure"
 
 
 def _unpack(payload: bytes | bytearray | memoryview, where: str) -> Any:
@@ -19,6 +20,8 @@ def _unpack(payload: bytes | bytearray | memoryview, where: str) -> Any:
     # hostile header cannot make it allocate more than it was sent.
     try:
         return msgpack.unpackb(payload, raw=False, strict_map_key=True)
+    except msgpack.StackError as exc:
+        raise malformed(_MEDIA_TYPE, where, exc, _TOO_DEEP) from exc
     except DECODER_ERRORS as exc:
         raise malformed(_MEDIA_TYPE, where, exc) from exc
 
@@ -28,7 +31,7 @@ class MessagePackHandler(BaseHandler):
 
     A body that is not one complete MessagePack object (truncated, followed by
     extra bytes, bad UTF-8 in a string, map keys other than ``str`` or
-    ``bytes``, nesting over 1023 levels) raises
+    ``bytes``, nesting over 1024 levels) raises
     :class:`~lanner.MediaMalformedError` (400).
     """
 
