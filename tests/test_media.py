@@ -549,3 +549,29 @@ async def test_a_lone_surrogate_in_the_demo_chat_stops_nobody(
         recent = await conductor.simulate_get("/api/messages", headers=auth)
         assert recent.status_code == 200
         assert [m["text"] for m in recent.json["messages"]] == ["after the bad ones"]
+
+
+async def test_a_message_no_handler_decodes_is_both_payload_type_and_media_malformed() -> None:
+    caught: list[ValueError] = []
+
+    async def text_only(req: lanner.Request, ws: lanner.WebSocket) -> None:
+        await ws.accept()
+        try:
+            await ws.receive_media()
+        except ValueError as exc:
+            caught.append(exc)
+            await ws.send_text(str(exc))
+        await ws.send_media(await ws.receive_media())
+
+    app = ws_app(text_only)
+    del app.ws_options.media_handlers[lanner.WebSocketPayloadType.BINARY]
+    async with ASGIConductor(app) as conductor, conductor.simulate_ws("/ws") as ws:
+        await ws.send_data(b"\x90")
+        assert await ws.receive_text() == (
+            "No media handler is set for BINARY WebSocket messages, and one arrived: send "
+            "TEXT messages, or set ws_options.media_handlers[WebSocketPayloadType.BINARY]."
+        )
+        await ws.send_json([1])
+        assert await ws.receive_json() == [1]
+    assert isinstance(caught[0], lanner.PayloadTypeError)
+    assert isinstance(caught[0], lanner.MediaMalformedError)

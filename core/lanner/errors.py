@@ -33,6 +33,7 @@ __all__ = [
     "HTTPUnprocessableEntity",
     "HTTPUnsupportedMediaType",
     "MediaMalformedError",
+    "MediaPayloadTypeError",
     "PayloadTypeError",
     "PluginConflictError",
     "PluginLoadError",
@@ -307,6 +308,27 @@ class WebSocketServerError(WebSocketDisconnected):
 
 class PayloadTypeError(TypeError):
     """A WebSocket message arrived with the other payload type (TEXT vs BINARY)."""
+
+
+class MediaPayloadTypeError(PayloadTypeError, MediaMalformedError):
+    """``receive_media()`` got a message of a type no media handler decodes.
+
+    Both a :class:`PayloadTypeError` and a :class:`MediaMalformedError`, so an
+    app's ``except ValueError`` around ``receive_media()`` covers it as it
+    covers every other payload the app cannot decode. ``media_type`` is empty.
+    """
+
+    def __init__(self, kind: str) -> None:
+        other = "BINARY" if kind == "TEXT" else "TEXT"
+        MediaMalformedError.__init__(
+            self,
+            "",
+            description=(
+                f"No media handler is set for {kind} WebSocket messages, and one arrived: "
+                f"send {other} messages, or set ws_options.media_handlers"
+                f"[WebSocketPayloadType.{kind}]."
+            ),
+        )
 
 
 class PluginLoadError(RuntimeError):

@@ -18,7 +18,7 @@ from typing import Any, Final
 
 from lanner._headers import check_header
 from lanner._types import Message, Receive, Scope, Send
-from lanner.errors import PayloadTypeError, WebSocketDisconnected
+from lanner.errors import MediaPayloadTypeError, PayloadTypeError, WebSocketDisconnected
 from lanner.media.base import BinaryBaseHandlerWS, TextBaseHandlerWS
 from lanner.ws_options import ERROR_CLOSE_FALLBACK, WebSocketOptions, WebSocketPayloadType
 
@@ -430,7 +430,8 @@ class WebSocket:
         Raises:
             WebSocketDisconnected: The client has gone.
             MediaMalformedError: The payload does not decode (a ``ValueError``;
-                every built-in handler raises it); the connection stays usable.
+                every built-in handler raises it), or no handler is set for its
+                type (then also a ``PayloadTypeError``); the connection stays usable.
         """
         if self._state is not _OPEN:
             raise self._not_open()
@@ -439,14 +440,14 @@ class WebSocket:
         if text is not None:
             decode_text = self._ctx.text_deserialize
             if decode_text is None:
-                raise PayloadTypeError("No media handler is set for TEXT WebSocket messages.")
+                raise MediaPayloadTypeError("TEXT")
             return decode_text(text)
         data = message.get("bytes")
         if data is None:
             raise self._on_disconnect(message)
         decode_binary = self._ctx.binary_deserialize
         if decode_binary is None:
-            raise PayloadTypeError("No media handler is set for BINARY WebSocket messages.")
+            raise MediaPayloadTypeError("BINARY")
         return decode_binary(data)
 
     # -- sending --------------------------------------------------------------
