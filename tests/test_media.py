@@ -575,3 +575,18 @@ async def test_a_message_no_handler_decodes_is_both_payload_type_and_media_malfo
         assert await ws.receive_json() == [1]
     assert isinstance(caught[0], lanner.PayloadTypeError)
     assert isinstance(caught[0], lanner.MediaMalformedError)
+
+
+async def test_app_made_lone_surrogate_in_resp_media_is_a_500_naming_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class Made:
+        async def on_get(self, req: lanner.Request, resp: lanner.Response) -> None:
+            resp.media = {"name": b"caf\xe9".decode("utf-8", "surrogateescape")}
+
+    app = lanner.App()
+    app.add_route("/", Made())
+    async with ASGIConductor(app) as conductor:
+        result = await conductor.simulate_get("/")
+    assert result.status_code == 500
+    assert "'\\udce9' at index 12 of the JSON text is a lone surrogate" in caplog.text

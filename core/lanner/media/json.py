@@ -70,8 +70,22 @@ class JSONHandler(BaseHandler):
         self._loads = loads or _LOADS
 
     def serialize(self, media: object, content_type: str) -> bytes:
-        """Return ``media`` as UTF-8 JSON bytes."""
-        return self._dumps(media).encode()
+        """Return ``media`` as UTF-8 JSON bytes.
+
+        Raises:
+            ValueError: ``media`` holds a lone surrogate, which UTF-8 cannot
+                encode (only possible in data the app made: decoding refuses it).
+        """
+        text = self._dumps(media)
+        try:
+            return text.encode()
+        except UnicodeEncodeError as exc:
+            bad = exc.object[exc.start : exc.end]
+            raise ValueError(
+                f"Cannot encode the media as UTF-8 JSON: {bad!r} at index {exc.start} of "
+                "the JSON text is a lone surrogate, not a Unicode character. Remove or "
+                "replace it (s.encode('utf-8', 'replace').decode() turns it into '?')."
+            ) from exc
 
     def deserialize(self, data: bytes, content_type: str) -> object:
         """Return the object decoded from a UTF-8 JSON body.
