@@ -17,6 +17,7 @@ from lanner._owned import APP_OWNER, OwnedDict
 from lanner.default_plugins import ESSENTIAL_PLUGINS
 from lanner.hookspecs import Sink
 from lanner.media.base import BaseHandler, BinaryBaseHandlerWS, TextBaseHandlerWS
+from lanner.media.handlers import bare_media_type
 from lanner.ws_options import WebSocketPayloadType
 
 __all__ = [
@@ -180,9 +181,9 @@ def sequence_result(origin: Origin, hook: str, result: object, what: str) -> Seq
 def mapping_entries(origin: Origin, hook: str, result: object) -> Iterator[tuple[object, object]]:
     """Yield the checked ``(key, value)`` pairs of a keyed hook's result.
 
-    Media types are normalised the way ``lanner.media.Handlers`` stores them
-    (bare and lower-case), so two plugins spelling one type differently still
-    claim the same key.
+    Media types are normalised by ``bare_media_type`` (bare and lower-case), as
+    the registries store them, so two plugins spelling one type differently
+    still claim the same key.
 
     Raises:
         TypeError: The result is not a mapping, or an entry does not fit its slot.
@@ -192,7 +193,7 @@ def mapping_entries(origin: Origin, hook: str, result: object) -> Iterator[tuple
     target = HOOK_TARGET[hook]
     for key, value in result.items():
         if hook == "lanner_http_media_handlers" and isinstance(key, str):
-            key = key.partition(";")[0].strip().lower()
+            key = bare_media_type(key)
         problem = slot_problem(target, key, value)
         if problem is not None:
             raise TypeError(slot_error(target, key, problem, origin.name, hook))
