@@ -1,6 +1,6 @@
 """docs/plugin_hooks.md documents every hook under its exact signature, and nothing else.
 
-The signature is rendered from ``lanner.hookspecs`` with ``inspect.signature``
+The signature is rendered from ``lanner.plugins.hookspecs`` with ``inspect.signature``
 (annotations exactly as written in the source), so renaming a hook, adding a
 parameter or changing a return type without updating the page fails here.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from lanner import hookspecs
+from lanner.plugins import hookspecs
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "plugin_hooks.md"
 
@@ -54,7 +54,7 @@ def render_signature(func: Callable[..., Any]) -> str:
 
 
 def hook_specs() -> dict[str, Callable[..., Any]]:
-    """Every function in ``lanner.hookspecs`` marked as a hook specification."""
+    """Every function in ``lanner.plugins.hookspecs`` marked as a hook specification."""
     marker = f"{hookspecs.PROJECT_NAME}_spec"
     return {
         name: obj

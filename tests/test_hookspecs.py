@@ -1,4 +1,4 @@
-"""Tests for lanner.hookspecs: the hook contract plugin authors code against."""
+"""Tests for lanner.plugins.hookspecs: the hook contract plugin authors code against."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pluggy
 import pytest
 
 import lanner
-from lanner import hookspecs
+from lanner.plugins import hookspecs
 
 SPECS = {
     name: getattr(hookspecs, name)

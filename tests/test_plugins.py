@@ -20,9 +20,10 @@ from typing import Any
 
 import pytest
 
-from lanner import PluginLoadError, WebSocketPayloadType, _entry_points, hookimpl
+from lanner import PluginLoadError, WebSocketPayloadType, hookimpl
 from lanner.app import App
 from lanner.media import JSONHandler, JSONHandlerWS
+from lanner.plugins import _entry_points
 from lanner.testing.plugin_app import plugin_app
 
 TEXT = WebSocketPayloadType.TEXT
@@ -66,7 +67,7 @@ class FakeDists:
         return module
 
     def scan(self) -> tuple[EntryPoint, ...]:
-        """Return the fake entry points, as ``lanner._entry_points.scan`` would."""
+        """Return the fake entry points, as ``lanner.plugins._entry_points.scan`` would."""
         found = [
             ep
             for dist in distributions(path=[str(self.site)])

@@ -30,7 +30,7 @@ from lanner.errors import (
     WebSocketPathNotFound,
     WebSocketServerError,
 )
-from lanner.hookspecs import hookimpl
+from lanner.plugins.hookspecs import hookimpl
 from lanner.request import Request
 from lanner.response import Response
 from lanner.sse import SSEOptions, SSEvent

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 from lanner import plugins as _plugins
 from lanner._middleware import check_middleware
 from lanner._owned import OwnedDict
-from lanner._plugin_config import resolve_section
 from lanner._resources import RouteTarget, build_route_target
 from lanner._serve import ErrorHandler, Server, Sink, accepts_ws
 from lanner._types import Receive, Scope, Send
 from lanner.error_handlers import logger
 from lanner.options import RequestOptions, ResponseOptions
+from lanner.plugins._config import resolve_section
 from lanner.routing import CompiledRouter
 from lanner.sse import SSEOptions
 from lanner.ws import WebSocketContext

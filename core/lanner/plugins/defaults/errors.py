@@ -20,7 +20,7 @@ from lanner.error_handlers import (
     handle_ws_disconnected,
 )
 from lanner.errors import HTTPError, WebSocketDisconnected
-from lanner.hookspecs import ErrorHandler, hookimpl
+from lanner.plugins.hookspecs import ErrorHandler, hookimpl
 
 if TYPE_CHECKING:
     from lanner.app import App

@@ -4,7 +4,7 @@ Keyed contributions (media handlers, error handlers) are written into the
 app's option mappings lowest layer first, so a higher layer overrides a lower
 one and a key the app author set is never overwritten. Within a layer the
 plugin called first keeps a contested key and the clash is recorded as a
-:class:`~lanner._plugin_checks.PluginConflict`, for the App to raise at
+:class:`~lanner.plugins._model.PluginConflict`, for the App to raise at
 freeze unless someone above both settles it. Sinks follow the same rules by
 prefix; middleware and lifespans simply add up in call order.
 """
@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from lanner._owned import OwnedDict
-from lanner._plugin_checks import (
+from lanner.plugins._loading import Loaded
+from lanner.plugins._model import (
     Layer,
     PluginConflict,
     mapping_entries,
@@ -26,8 +27,7 @@ from lanner._plugin_checks import (
     sequence_result,
     sink_pair,
 )
-from lanner._plugin_loading import Loaded
-from lanner.hookspecs import Sink
+from lanner.plugins.hookspecs import Sink
 
 if TYPE_CHECKING:
     from lanner.app import App

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 from lanner._owned import APP_OWNER, OwnedDict
-from lanner.default_plugins import ESSENTIAL_PLUGINS
-from lanner.hookspecs import Sink
 from lanner.media.base import BaseHandler, BinaryBaseHandlerWS, TextBaseHandlerWS
+from lanner.plugins.defaults import ESSENTIAL_PLUGINS
+from lanner.plugins.hookspecs import Sink
 from lanner.ws_options import WebSocketPayloadType
 
 __all__ = [

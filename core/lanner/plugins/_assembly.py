@@ -1,4 +1,4 @@
-"""Plugin loading: which plugins load, in what order, and what each contributes.
+"""Assembling one App's plugins: which load, in what order, and what each contributes.
 
 ``App()`` calls :func:`assemble` once. It decides which plugins load (the
 default plugins, installed entry points of group ``lanner``, and the objects
@@ -17,9 +17,9 @@ plugin called first keeps a contested key, and the conflict is raised by
 :meth:`PluginAssembly.check` when the app starts, unless the app author has
 set that key by then.
 
-This module is the public face; the steps live in private modules:
-``_plugin_loading`` (choosing, importing, registering, validating),
-``_plugin_calls`` (calling hooks) and ``_plugin_merge`` (combining results).
+The steps live in the package's other private modules: ``_loading``
+(choosing, importing, registering, validating), ``_calls`` (calling hooks) and
+``_merge`` (combining results).
 """
 
 from __future__ import annotations
@@ -30,11 +30,26 @@ from contextlib import AbstractAsyncContextManager
 from importlib.metadata import EntryPoint
 from typing import TYPE_CHECKING, Any
 
-from lanner import _entry_points
 from lanner._owned import APP_OWNER, OwnedDict
-from lanner._plugin_calls import call_all, configure
-from lanner._plugin_checks import (
-    Layer,
+from lanner.errors import PluginConflictError, PluginLoadError
+from lanner.plugins import _entry_points
+from lanner.plugins._calls import call_all, configure
+from lanner.plugins._config import redact
+from lanner.plugins._loading import (
+    Loaded,
+    as_plugin_list,
+    check_config_sections,
+    check_installed,
+    import_plugin,
+    lanner_version,
+    load_all,
+    plugin_manager,
+    register,
+    register_all,
+    validate,
+)
+from lanner.plugins._merge import LAYERS, Merged, merge
+from lanner.plugins._model import (
     Origin,
     PluginConflict,
     PluginInfo,
@@ -44,39 +59,13 @@ from lanner._plugin_checks import (
     slot_error,
     slot_problem,
 )
-from lanner._plugin_config import redact
-from lanner._plugin_loading import (
-    Loaded,
-    as_plugin_list,
-    check_config_sections,
-    check_installed,
-    import_plugin,
-    lanner_version,
-    load_all,
-    plugin_manager,
-    plugin_name,
-    register,
-    register_all,
-    validate,
-)
-from lanner._plugin_merge import LAYERS, Merged, merge
-from lanner.default_plugins import DEFAULT_PLUGINS, ESSENTIAL_PLUGINS
-from lanner.errors import PluginConflictError, PluginLoadError
-from lanner.hookspecs import HOOK_NAMES, Sink
+from lanner.plugins.defaults import DEFAULT_PLUGINS, ESSENTIAL_PLUGINS
+from lanner.plugins.hookspecs import HOOK_NAMES, Sink
 
 if TYPE_CHECKING:
     from lanner.app import App
 
-__all__ = [
-    "LAYERS",
-    "Layer",
-    "PluginAssembly",
-    "PluginConflict",
-    "PluginInfo",
-    "assemble",
-    "describe_installed",
-    "plugin_name",
-]
+__all__ = ["PluginAssembly", "assemble", "describe_installed"]
 
 
 class PluginAssembly:

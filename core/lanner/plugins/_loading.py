@@ -20,11 +20,11 @@ from typing import Any, Final
 
 import pluggy
 
-from lanner import _entry_points, hookspecs
-from lanner._plugin_checks import Layer, Origin, PluginInfo
-from lanner.default_plugins import DEFAULT_PLUGINS
 from lanner.errors import PluginLoadError
-from lanner.hookspecs import HOOK_NAMES
+from lanner.plugins import _entry_points, hookspecs
+from lanner.plugins._model import Layer, Origin, PluginInfo
+from lanner.plugins.defaults import DEFAULT_PLUGINS
+from lanner.plugins.hookspecs import HOOK_NAMES
 
 __all__ = [
     "Loaded",

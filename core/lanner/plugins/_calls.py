@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pluggy
 
-from lanner._plugin_loading import Loaded
+from lanner.plugins._loading import Loaded
 
 if TYPE_CHECKING:
     from lanner.app import App
