@@ -28,13 +28,14 @@ import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from importlib.metadata import EntryPoint
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from lanner._owned import APP_OWNER, OwnedDict
 from lanner.errors import PluginConflictError, PluginLoadError
 from lanner.plugins import _entry_points
-from lanner.plugins._calls import call_all, configure
+from lanner.plugins._calls import call_all
 from lanner.plugins._config import redact
+from lanner.plugins._hooks import HOOKS, SequenceHook
 from lanner.plugins._loading import (
     Loaded,
     as_plugin_list,
@@ -48,19 +49,18 @@ from lanner.plugins._loading import (
     register_all,
     validate,
 )
-from lanner.plugins._merge import LAYERS, Merged, merge
+from lanner.plugins._merge import Merged, merge
 from lanner.plugins._model import (
+    LAYERS,
     Origin,
     PluginConflict,
     PluginInfo,
     describe,
-    prefix_text,
     show_key,
     slot_error,
-    slot_problem,
 )
 from lanner.plugins.defaults import DEFAULT_PLUGINS, ESSENTIAL_PLUGINS
-from lanner.plugins.hookspecs import HOOK_NAMES, Sink
+from lanner.plugins.hookspecs import Sink
 
 if TYPE_CHECKING:
     from lanner.app import App
@@ -88,15 +88,18 @@ class PluginAssembly:
             merged: Their contributions, as combined by the merge step.
         """
         merged = Merged() if merged is None else merged
+        lists = merged.lists
         self.plugins: list[PluginInfo] = list(plugins)
-        self.middleware: list[object] = merged.middleware
-        self.lifespans: list[AbstractAsyncContextManager[Any]] = merged.lifespans
-        self.sinks: list[tuple[str | re.Pattern[str], Sink, str]] = merged.sinks
+        self.middleware: list[object] = [item for _, item in lists["middleware"]]
+        self.lifespans = cast(
+            "list[AbstractAsyncContextManager[Any]]", [item for _, item in lists["lifespans"]]
+        )
+        self.sinks: list[tuple[str | re.Pattern[str], Sink, str]] = []
+        for owner, item in lists["sinks"]:
+            prefix, sink = cast("tuple[str | re.Pattern[str], Sink]", item)
+            self.sinks.append((prefix, sink, owner))
         self.conflicts: list[PluginConflict] = merged.conflicts
-        self._contributions = merged.contributions
-        self._middleware_owners = merged.middleware_owners
-        self._lifespan_owners = merged.lifespan_owners
-        self._typed_slots: list[tuple[str, OwnedDict[Any, Any]]] = merged.typed_slots
+        self._merged = merged
 
     def check(self, app_sink_prefixes: Collection[str] = ()) -> None:
         """Raise for unsettled conflicts and wrongly typed slots; the App calls it at freeze.
@@ -108,47 +111,58 @@ class PluginAssembly:
         Raises:
             PluginConflictError: Two plugins of one layer provide a key the app
                 author has not set. The message names both, the layer and the key.
-            TypeError: A media handler or error handler slot holds the wrong
-                kind of object; the message names who put it there.
+            TypeError: A slot a mapping hook fills (media handlers, error
+                handlers) holds the wrong kind of object; the message names who
+                put it there.
         """
+        app_keys = {"sinks": app_sink_prefixes}
         rank = self._rank
         open_conflicts = [
             c
             for c in self.conflicts
-            if not c.settled(self._owner_of(c.mapping, c.key, app_sink_prefixes), rank)
+            if not c.settled(self._owner_of(c.target, c.mapping, c.key, app_keys), rank)
         ]
         if open_conflicts:
             raise PluginConflictError("\n".join(c.message() for c in open_conflicts))
-        for target, mapping in self._typed_slots:
+        for hook, path, mapping in self._merged.mappings:
             for key, value in mapping.items():
-                problem = slot_problem(target, key, value)
+                problem = hook.slot(key, value)
                 if problem is not None:
                     owner = mapping.owners.get(key, APP_OWNER)
-                    raise TypeError(slot_error(target, key, problem, owner))
+                    raise TypeError(slot_error(path, key, problem, owner))
 
     def report(self, app: App) -> list[dict[str, Any]]:
         """Describe each plugin for ``lanner plugins --app``.
 
         Each entry is :meth:`PluginInfo.as_dict` plus ``provides`` (what the
-        plugin returned, per hook), ``overridden`` (its keys now owned by a
-        higher layer, another plugin or the app author) and ``config`` (its
-        config section, redacted; ``None`` if it has none).
+        plugin returned, per hook: a mapping of keys for keyed hooks, a list of
+        items, or the one item of a hook returning one), ``overridden`` (its
+        keys now owned by a higher layer, another plugin or the app author) and
+        ``config`` (its config section, redacted; ``None`` if it has none).
         """
         raw_config: Mapping[str, Any] = getattr(app, "_plugin_config_raw", None) or {}
         entries: list[dict[str, Any]] = []
         for info in self.plugins:
             provides: dict[str, Any] = {}
             overridden: list[dict[str, Any]] = []
-            for c in self._contributions:
+            for c in self._merged.contributions:
                 if c.plugin != info.name:
                     continue
                 provides.setdefault(c.hook, {})[show_key(c.key)] = describe(c.value)
-                owner = self._owner_of(c.mapping, c.key)
+                owner = self._owner_of(c.target, c.mapping, c.key)
                 if owner != info.name:
                     overridden.append(
                         {"hook": c.hook, "target": c.target, "key": show_key(c.key), "by": owner}
                     )
-            self._add_listed(info.name, provides)
+            for hook in HOOKS:
+                if isinstance(hook, SequenceHook) and hook.key is None:
+                    items = [
+                        describe(item)
+                        for owner, item in self._merged.lists[hook.target]
+                        if owner == info.name
+                    ]
+                    if items:
+                        provides[hook.name] = items[0] if hook.one else items
             section = raw_config.get(info.name)
             entry = info.as_dict()
             entry["provides"] = provides
@@ -159,37 +173,24 @@ class PluginAssembly:
 
     def _owner_of(
         self,
+        target: str,
         mapping: OwnedDict[Any, Any] | None,
         key: object,
-        app_sink_prefixes: Collection[str] = (),
+        app_keys: Mapping[str, Collection[object]] | None = None,
     ) -> str:
-        """Return who owns ``key`` now: a plugin name or ``"app"``."""
+        """Return who owns ``key`` of ``target`` now: a plugin name or ``"app"``."""
         if mapping is not None:
             return mapping.owners.get(key, APP_OWNER)
-        if key in app_sink_prefixes:
+        if app_keys is not None and key in app_keys.get(target, ()):
             return APP_OWNER
-        # Sinks are listed highest precedence first, so the first match is in use.
-        return next(owner for prefix, _, owner in self.sinks if prefix_text(prefix) == key)
+        # Keyed lists are ordered highest precedence first, so the first match is in use.
+        hook = next(h for h in HOOKS if isinstance(h, SequenceHook) and h.target == target)
+        assert hook.key is not None
+        return next(o for o, item in self._merged.lists[target] if hook.key(item)[0] == key)
 
     def _rank(self, owner: str) -> int:
         layers = {info.name: LAYERS.index(info.layer) for info in self.plugins}
         return layers.get(owner, len(LAYERS))  # the app outranks every plugin layer
-
-    def _add_listed(self, name: str, provides: dict[str, Any]) -> None:
-        mws = [
-            describe(m)
-            for m, o in zip(self.middleware, self._middleware_owners, strict=True)
-            if o == name
-        ]
-        if mws:
-            provides["lanner_middleware"] = mws
-        spans = [
-            describe(s)
-            for s, o in zip(self.lifespans, self._lifespan_owners, strict=True)
-            if o == name
-        ]
-        if spans:
-            provides["lanner_lifespan"] = spans[0]
 
 
 def assemble(
@@ -231,11 +232,8 @@ def assemble(
     loaded = load_all(selection, in_process)
     check_config_sections(config_sections, loaded, selection)
     pm = register_all(loaded)
-    configure(pm, app, loaded)
-
-    infos = [p.info() for p in loaded]
-    results = {name: call_all(pm, name, app, loaded) for name in HOOK_NAMES[1:]}
-    return PluginAssembly(infos, merge(app, results))
+    results = {hook.name: call_all(pm, hook.name, app, loaded) for hook in HOOKS}
+    return PluginAssembly([p.info() for p in loaded], merge(app, results))
 
 
 def describe_installed(*, include_defaults: bool = False) -> list[PluginInfo]:

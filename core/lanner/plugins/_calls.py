@@ -1,15 +1,15 @@
 """Calling the hooks of registered plugins, once each, in call order.
 
 lanner calls each hook implementation itself rather than through pluggy's
-combined call, so every plugin is called exactly once in precedence order and
-an exception it raises is noted (Python 3.11+) with the plugin's name and how
-to disable it.
+combined call, so every plugin is called exactly once in precedence order
+(whatever order pluggy keeps them in), every hook the same way, and an
+exception it raises is noted (Python 3.11+) with the plugin's name and how to
+disable it.
 """
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pluggy
@@ -19,40 +19,7 @@ from lanner.plugins._loading import Loaded
 if TYPE_CHECKING:
     from lanner.app import App
 
-__all__ = ["call_all", "configure"]
-
-
-def configure(pm: pluggy.PluginManager, app: App, loaded: list[Loaded]) -> None:
-    """Call ``lanner_configure`` of every plugin registered in ``pm``, historic-style.
-
-    Raises:
-        Exception: Whatever a plugin's hook raised, noted with the plugin at fault
-            when its frame is in the traceback.
-    """
-    caller = pm.hook.lanner_configure
-    try:
-        caller.call_historic(kwargs={"app": app})
-    except Exception as exc:
-        culprit = _raising_plugin(exc, caller.get_hookimpls())
-        if culprit is not None:
-            plugin = next(p for p in loaded if p.name == culprit)
-            _add_note(exc, plugin, "lanner_configure")
-        raise
-
-
-def _raising_plugin(exc: BaseException, impls: Sequence[pluggy.HookImpl]) -> str | None:
-    """Return which hook implementation the traceback of ``exc`` passes through."""
-    by_code: dict[object, str] = {}
-    for impl in impls:
-        func = inspect.unwrap(getattr(impl.function, "__func__", impl.function))
-        by_code[getattr(func, "__code__", None)] = impl.plugin_name
-    tb = exc.__traceback__
-    while tb is not None:
-        name = by_code.get(tb.tb_frame.f_code)
-        if name is not None:
-            return name
-        tb = tb.tb_next
-    return None
+__all__ = ["call_all"]
 
 
 def call_all(

@@ -22,9 +22,9 @@ import pluggy
 
 from lanner.errors import PluginLoadError
 from lanner.plugins import _entry_points, hookspecs
+from lanner.plugins._hooks import HOOK_NAMES
 from lanner.plugins._model import Layer, Origin, PluginInfo
 from lanner.plugins.defaults import DEFAULT_PLUGINS
-from lanner.plugins.hookspecs import HOOK_NAMES
 
 __all__ = [
     "Loaded",
@@ -276,9 +276,7 @@ def register_all(loaded: list[Loaded]) -> pluggy.PluginManager:
         PluginLoadError: See :func:`register` and :func:`validate`.
     """
     pm = plugin_manager()
-    # pluggy calls the last registered plugin first; registering in reverse makes
-    # the historic lanner_configure run in the documented order.
-    for plugin in reversed(loaded):
+    for plugin in loaded:
         register(pm, plugin)
     for plugin in loaded:
         plugin.hooks = validate(pm, plugin)

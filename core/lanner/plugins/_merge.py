@@ -1,47 +1,33 @@
-"""Combining the plugins' hook results into what the App installs.
+"""Combining the plugins' hook results into what the App installs, as the hook table says.
 
-Keyed contributions (media handlers, error handlers) are written into the
-app's option mappings lowest layer first, so a higher layer overrides a lower
-one and a key the app author set is never overwritten. Within a layer the
-plugin called first keeps a contested key and the clash is recorded as a
-:class:`~lanner.plugins._model.PluginConflict`, for the App to raise at
-freeze unless someone above both settles it. Sinks follow the same rules by
-prefix; middleware and lifespans simply add up in call order.
+Mapping hooks write their entries into the app's mappings lowest layer first,
+so a higher layer overrides a lower one and a key the app author set is never
+overwritten. Within a layer the plugin called first keeps a contested key and
+the clash is recorded as a :class:`~lanner.plugins._model.PluginConflict`, for
+the App to raise at freeze unless someone above both settles it. Keyed
+sequence items (sinks, by prefix) follow the same rules and are listed highest
+layer first; unkeyed ones (middleware, lifespans) simply add up in call order.
 """
 
 from __future__ import annotations
 
-import re
+import operator
 from collections.abc import Mapping
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any
 
 from lanner._owned import OwnedDict
+from lanner.plugins._hooks import HOOKS, MappingHook, SequenceHook
 from lanner.plugins._loading import Loaded
-from lanner.plugins._model import (
-    Layer,
-    PluginConflict,
-    mapping_entries,
-    prefix_text,
-    sequence_result,
-    sink_pair,
-)
-from lanner.plugins.hookspecs import Sink
+from lanner.plugins._model import LAYERS, PluginConflict, show_key
 
 if TYPE_CHECKING:
     from lanner.app import App
 
-__all__ = ["LAYERS", "Contribution", "Merged", "merge"]
+__all__ = ["Contribution", "Merged", "merge"]
 
-LAYERS: Final[tuple[Layer, ...]] = ("default", "installed", "in-process")
-"""The precedence layers, lowest first."""
-
-_KEYED_HOOKS: Final = (
-    "lanner_http_media_handlers",
-    "lanner_ws_media_handlers",
-    "lanner_error_handlers",
-)
+Results = Mapping[str, list[tuple[Loaded, object]]]
+"""Per hook, the ``(plugin, result)`` pairs of the plugins that returned something."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +40,7 @@ class Contribution:
         target: Where it goes, such as ``"ws_options.media_handlers"`` or ``"sinks"``.
         key: The key (a media type, payload type, exception class or sink prefix).
         value: What the plugin gave for the key.
-        mapping: The app mapping the key lives in; ``None`` for sinks.
+        mapping: The app mapping the key lives in; ``None`` for an assembly list.
     """
 
     plugin: str
@@ -70,128 +56,114 @@ class Merged:
     """What the plugins' hook results add up to.
 
     Attributes:
-        middleware: All plugins' middleware, in call order.
-        middleware_owners: The plugin that gave each of ``middleware``.
-        lifespans: The plugins' lifespan context managers, in call order.
-        lifespan_owners: The plugin that gave each of ``lifespans``.
-        sinks: ``(prefix, sink, owner)`` triples, highest precedence first.
+        lists: Per sequence target (``"middleware"``, ``"lifespans"``,
+            ``"sinks"``), ``(owner, item)`` pairs in the order they apply.
         conflicts: Keys two plugins of one layer both provided.
         contributions: Every key every plugin provided, in the order applied.
-        typed_slots: ``(target, mapping)`` pairs whose values are type-checked at freeze.
+        mappings: ``(hook, path, mapping)`` for every app mapping a hook fills;
+            their values are slot-checked at freeze.
     """
 
-    middleware: list[object] = field(default_factory=list)
-    middleware_owners: list[str] = field(default_factory=list)
-    lifespans: list[AbstractAsyncContextManager[Any]] = field(default_factory=list)
-    lifespan_owners: list[str] = field(default_factory=list)
-    sinks: list[tuple[str | re.Pattern[str], Sink, str]] = field(default_factory=list)
+    lists: dict[str, list[tuple[str, object]]] = field(
+        default_factory=lambda: {h.target: [] for h in HOOKS if isinstance(h, SequenceHook)}
+    )
     conflicts: list[PluginConflict] = field(default_factory=list)
     contributions: list[Contribution] = field(default_factory=list)
-    typed_slots: list[tuple[str, OwnedDict[Any, Any]]] = field(default_factory=list)
+    mappings: list[tuple[MappingHook, str, OwnedDict[Any, Any]]] = field(default_factory=list)
 
 
-def merge(app: App, results: Mapping[str, list[tuple[Loaded, object]]]) -> Merged:
+def merge(app: App, results: Results) -> Merged:
     """Combine every hook's results and write the keyed ones into ``app``'s mappings.
 
     Args:
-        app: The App being built; its option mappings and ``error_handlers``
-            receive the keyed contributions.
-        results: For each hook but ``lanner_configure``, the ``(plugin, result)``
-            pairs of the plugins that returned something, in call order.
+        app: The App being built; the mappings the hook table names receive
+            the keyed contributions.
+        results: For each hook, the ``(plugin, result)`` pairs of the plugins
+            that returned something, in call order.
 
     Raises:
         TypeError: A hook returned something of the wrong shape.
     """
     merged = Merged()
-    _collect_lists(merged, results)
-    _apply_keyed(merged, app, results)
+    for hook in HOOKS:
+        if isinstance(hook, MappingHook):
+            merged.mappings.extend((hook, path, _mapping(app, path)) for path in hook.paths)
+    for hook in HOOKS:
+        if isinstance(hook, SequenceHook) and hook.key is None:
+            for plugin, result in results[hook.name]:
+                for item in hook.items(plugin.origin, result):
+                    merged.lists[hook.target].append((plugin.name, item))
+    keyed_lists: dict[str, list[list[tuple[str, object]]]] = {}
+    for layer in LAYERS:
+        claims: dict[tuple[str, object], str] = {}
+        for hook in HOOKS:
+            layer_results = [(p, r) for p, r in results.get(hook.name, ()) if p.layer == layer]
+            if isinstance(hook, MappingHook):
+                _apply_mapping(merged, hook, layer_results, claims)
+            elif isinstance(hook, SequenceHook) and hook.key is not None:
+                kept = _claim_items(merged, hook, layer_results, claims)
+                keyed_lists.setdefault(hook.target, []).append(kept)
+    for target, per_layer in keyed_lists.items():
+        for kept in reversed(per_layer):  # tried in order: the highest layer first
+            merged.lists[target].extend(kept)
     return merged
 
 
-def _collect_lists(merged: Merged, results: Mapping[str, list[tuple[Loaded, object]]]) -> None:
-    for plugin, result in results["lanner_lifespan"]:
-        if not (hasattr(result, "__aenter__") and hasattr(result, "__aexit__")):
-            raise plugin.origin.shape_error("lanner_lifespan", "an async context manager", result)
-        merged.lifespans.append(cast("AbstractAsyncContextManager[Any]", result))
-        merged.lifespan_owners.append(plugin.name)
-    for plugin, result in results["lanner_middleware"]:
-        for mw in sequence_result(plugin.origin, "lanner_middleware", result, "middleware objects"):
-            merged.middleware.append(mw)
-            merged.middleware_owners.append(plugin.name)
+def _mapping(app: App, path: str) -> OwnedDict[Any, Any]:
+    mapping = operator.attrgetter(path)(app)
+    if not isinstance(mapping, OwnedDict):
+        raise TypeError(f"app.{path} must be an OwnedDict to take plugin contributions")
+    return mapping
 
 
-def _apply_keyed(
+def _apply_mapping(
     merged: Merged,
-    app: App,
-    results: Mapping[str, list[tuple[Loaded, object]]],
-) -> None:
-    targets: dict[str, list[tuple[str, OwnedDict[Any, Any]]]] = {
-        "lanner_http_media_handlers": [
-            ("req_options.media_handlers", app.req_options.media_handlers),
-            ("resp_options.media_handlers", app.resp_options.media_handlers),
-        ],
-        "lanner_ws_media_handlers": [("ws_options.media_handlers", app.ws_options.media_handlers)],
-        "lanner_error_handlers": [("error_handlers", app.error_handlers)],
-    }
-    merged.typed_slots = [slot for hook in _KEYED_HOOKS for slot in targets[hook]]
-    sinks_by_layer: dict[Layer, list[tuple[str | re.Pattern[str], Sink, str]]] = {}
-    for layer in LAYERS:
-        claims: dict[tuple[str, object], str] = {}
-        for hook in _KEYED_HOOKS:
-            for plugin, result in results[hook]:
-                if plugin.layer != layer:
-                    continue
-                for key, value in mapping_entries(plugin.origin, hook, result):
-                    for target, mapping in targets[hook]:
-                        _contribute(merged, plugin, hook, target, mapping, key, value, claims)
-        sinks_by_layer[layer] = _layer_sinks(merged, layer, results["lanner_sinks"], claims)
-    for layer in reversed(LAYERS):
-        merged.sinks.extend(sinks_by_layer[layer])
-
-
-def _contribute(
-    merged: Merged,
-    plugin: Loaded,
-    hook: str,
-    target: str,
-    mapping: OwnedDict[Any, Any],
-    key: object,
-    value: object,
-    claims: dict[tuple[str, object], str],
-) -> None:
-    holder = claims.get((target, key))
-    merged.contributions.append(Contribution(plugin.name, hook, target, key, value, mapping))
-    if holder is not None:
-        merged.conflicts.append(
-            PluginConflict(plugin.layer, hook, target, key, holder, plugin.name, mapping)
-        )
-        return
-    claims[(target, key)] = plugin.name
-    mapping.contribute(key, value, plugin.name)
-
-
-def _layer_sinks(
-    merged: Merged,
-    layer: Layer,
+    hook: MappingHook,
     results: list[tuple[Loaded, object]],
     claims: dict[tuple[str, object], str],
-) -> list[tuple[str | re.Pattern[str], Sink, str]]:
-    sinks: list[tuple[str | re.Pattern[str], Sink, str]] = []
+) -> None:
+    paths = [(path, mapping) for h, path, mapping in merged.mappings if h is hook]
     for plugin, result in results:
-        if plugin.layer != layer:
-            continue
-        for item in sequence_result(plugin.origin, "lanner_sinks", result, "(prefix, sink) pairs"):
-            prefix, sink = sink_pair(plugin.origin, item)
-            key = prefix_text(prefix)
-            holder = claims.get(("sinks", key))
+        for key, value in hook.entries(plugin.origin, result):
+            for path, mapping in paths:
+                merged.contributions.append(
+                    Contribution(plugin.name, hook.name, path, key, value, mapping)
+                )
+                holder = claims.get((path, key))
+                if holder is not None:
+                    merged.conflicts.append(
+                        PluginConflict(
+                            plugin.layer, hook.name, path, key, holder, plugin.name, mapping=mapping
+                        )
+                    )
+                    continue
+                claims[(path, key)] = plugin.name
+                mapping.contribute(key, value, plugin.name)
+
+
+def _claim_items(
+    merged: Merged,
+    hook: SequenceHook,
+    results: list[tuple[Loaded, object]],
+    claims: dict[tuple[str, object], str],
+) -> list[tuple[str, object]]:
+    assert hook.key is not None
+    kept: list[tuple[str, object]] = []
+    for plugin, result in results:
+        for item in hook.items(plugin.origin, result):
+            key, shown = hook.key(item)
             merged.contributions.append(
-                Contribution(plugin.name, "lanner_sinks", "sinks", key, sink, None)
+                Contribution(plugin.name, hook.name, hook.target, key, shown, None)
             )
+            holder = claims.get((hook.target, key))
             if holder is not None:
+                settle = hook.settle.format(key=key, where=f"app.{hook.target}[{show_key(key)}]")
                 merged.conflicts.append(
-                    PluginConflict(layer, "lanner_sinks", "sinks", key, holder, plugin.name)
+                    PluginConflict(
+                        plugin.layer, hook.name, hook.target, key, holder, plugin.name, settle
+                    )
                 )
                 continue
-            claims[("sinks", key)] = plugin.name
-            sinks.append((prefix, sink, plugin.name))
-    return sinks
+            claims[(hook.target, key)] = plugin.name
+            kept.append((plugin.name, item))
+    return kept
