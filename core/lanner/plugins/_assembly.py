@@ -37,7 +37,7 @@ from lanner.plugins._calls import call_all
 from lanner.plugins._config import redact
 from lanner.plugins._hooks import HOOKS, SequenceHook
 from lanner.plugins._loading import (
-    Loaded,
+    LoadedPlugin,
     as_plugin_list,
     check_config_sections,
     check_installed,
@@ -49,13 +49,13 @@ from lanner.plugins._loading import (
     register_all,
     validate,
 )
-from lanner.plugins._merge import Merged, merge
+from lanner.plugins._merge import Contributions, merge
 from lanner.plugins._model import (
     LAYERS,
-    Origin,
     PluginConflict,
     PluginInfo,
-    describe,
+    PluginSource,
+    short_repr,
     show_key,
     slot_error,
 )
@@ -80,14 +80,16 @@ class PluginAssembly:
         conflicts: Keys two plugins of one layer both provided.
     """
 
-    def __init__(self, plugins: Sequence[PluginInfo] = (), merged: Merged | None = None) -> None:
+    def __init__(
+        self, plugins: Sequence[PluginInfo] = (), merged: Contributions | None = None
+    ) -> None:
         """Hold what :func:`assemble` found; empty when called without arguments.
 
         Args:
             plugins: Every loaded plugin, in call order.
             merged: Their contributions, as combined by the merge step.
         """
-        merged = Merged() if merged is None else merged
+        merged = Contributions() if merged is None else merged
         lists = merged.lists
         self.plugins: list[PluginInfo] = list(plugins)
         self.middleware: list[object] = [item for _, item in lists["middleware"]]
@@ -145,10 +147,10 @@ class PluginAssembly:
         for info in self.plugins:
             provides: dict[str, Any] = {}
             overridden: list[dict[str, Any]] = []
-            for c in self._merged.contributions:
+            for c in self._merged.claims:
                 if c.plugin != info.name:
                     continue
-                provides.setdefault(c.hook, {})[show_key(c.key)] = describe(c.value)
+                provides.setdefault(c.hook, {})[show_key(c.key)] = short_repr(c.value)
                 owner = self._owner_of(c.target, c.mapping, c.key)
                 if owner != info.name:
                     overridden.append(
@@ -157,7 +159,7 @@ class PluginAssembly:
             for hook in HOOKS:
                 if isinstance(hook, SequenceHook) and hook.key is None:
                     items = [
-                        describe(item)
+                        short_repr(item)
                         for owner, item in self._merged.lists[hook.target]
                         if owner == info.name
                     ]
@@ -246,27 +248,31 @@ def describe_installed(*, include_defaults: bool = False) -> list[PluginInfo]:
     """
     # No essential names here: listing must not fail on an environment that App() refuses.
     selection = _entry_points.select(True, ())
-    sources: list[tuple[Origin, str | EntryPoint, bool]] = []
+    candidates: list[tuple[PluginSource, str | EntryPoint, bool]] = []
     if include_defaults:
         for name, module in DEFAULT_PLUGINS:
-            origin = Origin(name, "default", "lanner", lanner_version())
+            source = PluginSource(name, "default", "lanner", lanner_version())
             enabled = name in ESSENTIAL_PLUGINS or name not in selection.disabled
-            sources.append((origin, module, enabled))
+            candidates.append((source, module, enabled))
     for ep in _entry_points.scan():
-        origin = Origin(ep.name, "installed", *_entry_points.distribution_of(ep))
-        sources.append((origin, ep, selection.allows_installed(ep.name)))
-    return [_try_describe(origin, source, enabled) for origin, source, enabled in sources]
+        source = PluginSource(ep.name, "installed", *_entry_points.distribution_of(ep))
+        candidates.append((source, ep, selection.allows_installed(ep.name)))
+    return [
+        _installed_info(source, importable, enabled) for source, importable, enabled in candidates
+    ]
 
 
-def _try_describe(origin: Origin, source: str | EntryPoint, enabled: bool) -> PluginInfo:
-    o = origin
+def _installed_info(
+    source: PluginSource, importable: str | EntryPoint, enabled: bool
+) -> PluginInfo:
+    s = source
     if not enabled:
-        return PluginInfo(o.name, o.distribution, o.version, o.layer, enabled=False)
+        return PluginInfo(s.name, s.distribution, s.version, s.layer, enabled=False)
     try:
-        plugin = Loaded(origin, import_plugin(origin, source))
+        plugin = LoadedPlugin(source, import_plugin(source, importable))
         pm = plugin_manager()
         register(pm, plugin)
         hooks = validate(pm, plugin)
     except PluginLoadError as exc:
-        return PluginInfo(o.name, o.distribution, o.version, o.layer, error=str(exc))
-    return PluginInfo(o.name, o.distribution, o.version, o.layer, hooks)
+        return PluginInfo(s.name, s.distribution, s.version, s.layer, error=str(exc))
+    return PluginInfo(s.name, s.distribution, s.version, s.layer, hooks)

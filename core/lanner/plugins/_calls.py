@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pluggy
 
-from lanner.plugins._loading import Loaded
+from lanner.plugins._loading import LoadedPlugin
 
 if TYPE_CHECKING:
     from lanner.app import App
@@ -23,15 +23,15 @@ __all__ = ["call_all"]
 
 
 def call_all(
-    pm: pluggy.PluginManager, hook: str, app: App, loaded: list[Loaded]
-) -> list[tuple[Loaded, object]]:
+    pm: pluggy.PluginManager, hook: str, app: App, loaded: list[LoadedPlugin]
+) -> list[tuple[LoadedPlugin, object]]:
     """Call ``hook`` of each plugin in call order; return the non-``None`` results.
 
     Raises:
         Exception: Whatever a plugin's hook raised, noted with that plugin.
     """
     impls = {impl.plugin_name: impl for impl in getattr(pm.hook, hook).get_hookimpls()}
-    results: list[tuple[Loaded, object]] = []
+    results: list[tuple[LoadedPlugin, object]] = []
     for plugin in loaded:
         impl = impls.get(plugin.name)
         if impl is None:
@@ -47,9 +47,9 @@ def call_all(
     return results
 
 
-def _add_note(exc: BaseException, plugin: Loaded, hook: str) -> None:
+def _add_note(exc: BaseException, plugin: LoadedPlugin, hook: str) -> None:
     add_note: Callable[[str], None] | None = getattr(exc, "add_note", None)
     if add_note is not None:  # Python 3.11+
         add_note(
-            f"Raised by plugin {plugin.origin.label()} in {hook}. {plugin.origin.how_to_disable()}"
+            f"Raised by plugin {plugin.source.label()} in {hook}. {plugin.source.how_to_disable()}"
         )

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Final, TypeAlias, cast
 
 from lanner.media.base import BaseHandler, BinaryBaseHandlerWS, TextBaseHandlerWS
-from lanner.plugins._model import Origin, describe, prefix_text, slot_error
+from lanner.plugins._model import PluginSource, prefix_text, short_repr, slot_error
 from lanner.ws_options import WebSocketPayloadType
 
 __all__ = [
@@ -43,7 +43,7 @@ __all__ = [
 SlotCheck: TypeAlias = Callable[[object, object], "str | None"]
 """Says what is wrong with ``target[key] = value``, or ``None`` if it fits."""
 
-ItemCheck: TypeAlias = Callable[[Origin, str, object], object]
+ItemCheck: TypeAlias = Callable[[PluginSource, str, object], object]
 """Checks one item a plugin returned from a hook (raising ``TypeError``) and returns it."""
 
 
@@ -84,17 +84,17 @@ class SequenceHook:
     key: Callable[[object], tuple[str, object]] | None = None
     settle: str = ""
 
-    def items(self, origin: Origin, result: object) -> list[object]:
+    def items(self, source: PluginSource, result: object) -> list[object]:
         """Return the checked items of one plugin's result.
 
         Raises:
             TypeError: The result or an item has the wrong shape.
         """
         if self.one:
-            return [self.check(origin, self.name, result)]
+            return [self.check(source, self.name, result)]
         if isinstance(result, str | bytes) or not isinstance(result, Sequence):
-            raise origin.shape_error(self.name, f"a list of {self.what}", result)
-        return [self.check(origin, self.name, item) for item in result]
+            raise source.shape_error(self.name, f"a list of {self.what}", result)
+        return [self.check(source, self.name, item) for item in result]
 
 
 @dataclass(frozen=True)
@@ -123,20 +123,20 @@ class MappingHook:
         """The app mappings this hook writes into."""
         return self.mappings or (self.target,)
 
-    def entries(self, origin: Origin, result: object) -> Iterator[tuple[object, object]]:
+    def entries(self, source: PluginSource, result: object) -> Iterator[tuple[object, object]]:
         """Yield the checked, normalised ``(key, value)`` pairs of one plugin's result.
 
         Raises:
             TypeError: The result is not a mapping, or an entry does not fit its slot.
         """
         if not isinstance(result, Mapping):
-            raise origin.shape_error(self.name, "a mapping (dict)", result)
+            raise source.shape_error(self.name, "a mapping (dict)", result)
         for key, value in result.items():
             if self.normalise is not None:
                 key = self.normalise(key)
             problem = self.slot(key, value)
             if problem is not None:
-                raise TypeError(slot_error(self.target, key, problem, origin.name, self.name))
+                raise TypeError(slot_error(self.target, key, problem, source.name, self.name))
             yield key, value
 
 
@@ -163,7 +163,7 @@ def slot(
         if not key(k):
             return f"the key must be {key_is}, found {k!r}"
         if not value(v):
-            return f"{value_is}, found {describe(v)}"
+            return f"{value_is}, found {short_repr(v)}"
         return None
 
     return check
@@ -176,7 +176,7 @@ def _ws_media_slot(key: object, value: object) -> str | None:
         ok, expected = isinstance(value, BinaryBaseHandlerWS), "a BinaryBaseHandlerWS"
     else:
         return f"the key must be WebSocketPayloadType.TEXT or .BINARY, found {key!r}"
-    return None if ok else f"the {key.name} slot takes {expected}, found {describe(value)}"
+    return None if ok else f"the {key.name} slot takes {expected}, found {short_repr(value)}"
 
 
 def _media_type(key: object) -> object:
@@ -188,28 +188,28 @@ def _is_exception_class(key: object) -> bool:
     return isinstance(key, type) and issubclass(key, BaseException)
 
 
-def _lifespan(origin: Origin, hook: str, item: object) -> object:
+def _lifespan(source: PluginSource, hook: str, item: object) -> object:
     if not (hasattr(item, "__aenter__") and hasattr(item, "__aexit__")):
-        raise origin.shape_error(hook, "an async context manager", item)
+        raise source.shape_error(hook, "an async context manager", item)
     return item
 
 
-def _any(origin: Origin, hook: str, item: object) -> object:
+def _any(source: PluginSource, hook: str, item: object) -> object:
     return item
 
 
-def _sink_pair(origin: Origin, hook: str, item: object) -> object:
+def _sink_pair(source: PluginSource, hook: str, item: object) -> object:
     expected = "a (prefix, sink) pair: a str or re.Pattern prefix and an async callable"
     if not (isinstance(item, tuple) and len(item) == 2):
-        raise origin.shape_error(hook, expected, item)
+        raise source.shape_error(hook, expected, item)
     prefix, sink = item
     if not isinstance(prefix, str | re.Pattern) or not callable(sink):
-        raise origin.shape_error(hook, expected, item)
+        raise source.shape_error(hook, expected, item)
     if isinstance(prefix, str):
         try:
             re.compile(prefix)
         except re.error as exc:
-            raise origin.shape_error(
+            raise source.shape_error(
                 hook, f"a valid regular expression as prefix ({exc})", prefix
             ) from exc
     return item

@@ -18,20 +18,20 @@ from typing import TYPE_CHECKING, Any
 
 from lanner._owned import OwnedDict
 from lanner.plugins._hooks import HOOKS, MappingHook, SequenceHook
-from lanner.plugins._loading import Loaded
+from lanner.plugins._loading import LoadedPlugin
 from lanner.plugins._model import LAYERS, PluginConflict, show_key
 
 if TYPE_CHECKING:
     from lanner.app import App
 
-__all__ = ["Contribution", "Merged", "merge"]
+__all__ = ["Claim", "Contributions", "merge"]
 
-Results = Mapping[str, list[tuple[Loaded, object]]]
+Results = Mapping[str, list[tuple[LoadedPlugin, object]]]
 """Per hook, the ``(plugin, result)`` pairs of the plugins that returned something."""
 
 
 @dataclass(frozen=True)
-class Contribution:
+class Claim:
     """One key a plugin provided, whether or not it ended up in use.
 
     Attributes:
@@ -52,14 +52,14 @@ class Contribution:
 
 
 @dataclass
-class Merged:
+class Contributions:
     """What the plugins' hook results add up to.
 
     Attributes:
         lists: Per sequence target (``"middleware"``, ``"lifespans"``,
             ``"sinks"``), ``(owner, item)`` pairs in the order they apply.
         conflicts: Keys two plugins of one layer both provided.
-        contributions: Every key every plugin provided, in the order applied.
+        claims: Every key every plugin provided, in the order applied.
         mappings: ``(hook, path, mapping)`` for every app mapping a hook fills;
             their values are slot-checked at freeze.
     """
@@ -68,11 +68,11 @@ class Merged:
         default_factory=lambda: {h.target: [] for h in HOOKS if isinstance(h, SequenceHook)}
     )
     conflicts: list[PluginConflict] = field(default_factory=list)
-    contributions: list[Contribution] = field(default_factory=list)
+    claims: list[Claim] = field(default_factory=list)
     mappings: list[tuple[MappingHook, str, OwnedDict[Any, Any]]] = field(default_factory=list)
 
 
-def merge(app: App, results: Results) -> Merged:
+def merge(app: App, results: Results) -> Contributions:
     """Combine every hook's results and write the keyed ones into ``app``'s mappings.
 
     Args:
@@ -84,24 +84,24 @@ def merge(app: App, results: Results) -> Merged:
     Raises:
         TypeError: A hook returned something of the wrong shape.
     """
-    merged = Merged()
+    merged = Contributions()
     for hook in HOOKS:
         if isinstance(hook, MappingHook):
             merged.mappings.extend((hook, path, _mapping(app, path)) for path in hook.paths)
     for hook in HOOKS:
         if isinstance(hook, SequenceHook) and hook.key is None:
             for plugin, result in results[hook.name]:
-                for item in hook.items(plugin.origin, result):
+                for item in hook.items(plugin.source, result):
                     merged.lists[hook.target].append((plugin.name, item))
     keyed_lists: dict[str, list[list[tuple[str, object]]]] = {}
     for layer in LAYERS:
-        claims: dict[tuple[str, object], str] = {}
+        holders: dict[tuple[str, object], str] = {}
         for hook in HOOKS:
             layer_results = [(p, r) for p, r in results.get(hook.name, ()) if p.layer == layer]
             if isinstance(hook, MappingHook):
-                _apply_mapping(merged, hook, layer_results, claims)
+                _apply_mapping(merged, hook, layer_results, holders)
             elif isinstance(hook, SequenceHook) and hook.key is not None:
-                kept = _claim_items(merged, hook, layer_results, claims)
+                kept = _claim_items(merged, hook, layer_results, holders)
                 keyed_lists.setdefault(hook.target, []).append(kept)
     for target, per_layer in keyed_lists.items():
         for kept in reversed(per_layer):  # tried in order: the highest layer first
@@ -117,19 +117,17 @@ def _mapping(app: App, path: str) -> OwnedDict[Any, Any]:
 
 
 def _apply_mapping(
-    merged: Merged,
+    merged: Contributions,
     hook: MappingHook,
-    results: list[tuple[Loaded, object]],
-    claims: dict[tuple[str, object], str],
+    results: list[tuple[LoadedPlugin, object]],
+    holders: dict[tuple[str, object], str],
 ) -> None:
     paths = [(path, mapping) for h, path, mapping in merged.mappings if h is hook]
     for plugin, result in results:
-        for key, value in hook.entries(plugin.origin, result):
+        for key, value in hook.entries(plugin.source, result):
             for path, mapping in paths:
-                merged.contributions.append(
-                    Contribution(plugin.name, hook.name, path, key, value, mapping)
-                )
-                holder = claims.get((path, key))
+                merged.claims.append(Claim(plugin.name, hook.name, path, key, value, mapping))
+                holder = holders.get((path, key))
                 if holder is not None:
                     merged.conflicts.append(
                         PluginConflict(
@@ -137,25 +135,23 @@ def _apply_mapping(
                         )
                     )
                     continue
-                claims[(path, key)] = plugin.name
+                holders[(path, key)] = plugin.name
                 mapping.contribute(key, value, plugin.name)
 
 
 def _claim_items(
-    merged: Merged,
+    merged: Contributions,
     hook: SequenceHook,
-    results: list[tuple[Loaded, object]],
-    claims: dict[tuple[str, object], str],
+    results: list[tuple[LoadedPlugin, object]],
+    holders: dict[tuple[str, object], str],
 ) -> list[tuple[str, object]]:
     assert hook.key is not None
     kept: list[tuple[str, object]] = []
     for plugin, result in results:
-        for item in hook.items(plugin.origin, result):
+        for item in hook.items(plugin.source, result):
             key, shown = hook.key(item)
-            merged.contributions.append(
-                Contribution(plugin.name, hook.name, hook.target, key, shown, None)
-            )
-            holder = claims.get((hook.target, key))
+            merged.claims.append(Claim(plugin.name, hook.name, hook.target, key, shown, None))
+            holder = holders.get((hook.target, key))
             if holder is not None:
                 settle = hook.settle.format(key=key, where=f"app.{hook.target}[{show_key(key)}]")
                 merged.conflicts.append(
@@ -164,6 +160,6 @@ def _claim_items(
                     )
                 )
                 continue
-            claims[(hook.target, key)] = plugin.name
+            holders[(hook.target, key)] = plugin.name
             kept.append((plugin.name, item))
     return kept

@@ -20,11 +20,11 @@ from lanner.ws_options import WebSocketPayloadType
 __all__ = [
     "LAYERS",
     "Layer",
-    "Origin",
     "PluginConflict",
     "PluginInfo",
-    "describe",
+    "PluginSource",
     "prefix_text",
+    "short_repr",
     "show_key",
     "slot_error",
 ]
@@ -37,8 +37,11 @@ LAYERS: Final[tuple[Layer, ...]] = ("default", "installed", "in-process")
 
 
 @dataclass(frozen=True)
-class Origin:
-    """Where a plugin comes from: enough to name it in a message."""
+class PluginSource:
+    """Where a plugin comes from (its name, layer and distribution): enough to name it in a message.
+
+    Not to be confused with the HTTP ``Origin`` header: this is the plugin's source.
+    """
 
     name: str
     layer: Layer
@@ -72,7 +75,7 @@ class Origin:
     def shape_error(self, hook: str, expected: str, found: object) -> TypeError:
         """Return the error for a hook result of the wrong shape."""
         return TypeError(
-            f"Plugin {self.label()} returned {describe(found)} from {hook}; expected "
+            f"Plugin {self.label()} returned {short_repr(found)} from {hook}; expected "
             f"{expected} or None. Fix the plugin. {self.how_to_disable()}"
         )
 
@@ -188,7 +191,7 @@ def prefix_text(prefix: str | re.Pattern[str]) -> str:
     return prefix.pattern if isinstance(prefix, re.Pattern) else prefix
 
 
-def describe(value: object) -> str:
+def short_repr(value: object) -> str:
     """Return a short, stable description: the qualified name of a function, or a type."""
     if isinstance(value, type | types.FunctionType | types.BuiltinFunctionType):
         return _qualname(value)
