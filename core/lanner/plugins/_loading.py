@@ -368,16 +368,8 @@ def _unknown_hook_message(plugin: LoadedPlugin, attr: str, hook: str) -> str:
     )
 
 
-_version_cache: list[str | None] = []
+def lanner_version() -> str:
+    """Return the installed lanner version (``lanner.__version__``, read once at import)."""
+    import lanner  # at call time: this module is imported while lanner itself is
 
-
-def lanner_version() -> str | None:
-    """Return the installed lanner version, looked up once per process."""
-    if not _version_cache:
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            _version_cache.append(version("lanner"))
-        except PackageNotFoundError:
-            _version_cache.append(None)
-    return _version_cache[0]
+    return lanner.__version__
