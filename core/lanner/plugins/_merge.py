@@ -14,7 +14,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from lanner._owned import OwnedDict
 from lanner.plugins._hooks import HOOKS, MappingHook, SequenceHook
@@ -72,6 +72,14 @@ class Contributions:
     mappings: list[tuple[MappingHook, str, OwnedDict[Any, Any]]] = field(default_factory=list)
 
 
+_MAPPING_HOOKS: Final = tuple(h for h in HOOKS if isinstance(h, MappingHook))
+_UNKEYED_HOOKS: Final = tuple(h for h in HOOKS if isinstance(h, SequenceHook) and h.key is None)
+_KEYED_HOOKS: Final[tuple[MappingHook | SequenceHook, ...]] = tuple(
+    h for h in HOOKS if isinstance(h, MappingHook) or (isinstance(h, SequenceHook) and h.key)
+)
+"""Mapping hooks and keyed sequences, in table order: applied layer by layer."""
+
+
 def merge(app: App, results: Results) -> Contributions:
     """Combine every hook's results and write the keyed ones into ``app``'s mappings.
 
@@ -85,22 +93,23 @@ def merge(app: App, results: Results) -> Contributions:
         TypeError: A hook returned something of the wrong shape.
     """
     merged = Contributions()
-    for hook in HOOKS:
-        if isinstance(hook, MappingHook):
-            merged.mappings.extend((hook, path, _mapping(app, path)) for path in hook.paths)
-    for hook in HOOKS:
-        if isinstance(hook, SequenceHook) and hook.key is None:
-            for plugin, result in results[hook.name]:
-                for item in hook.items(plugin.source, result):
-                    merged.lists[hook.target].append((plugin.name, item))
+    paths: dict[str, list[tuple[str, OwnedDict[Any, Any]]]] = {}
+    for mapping_hook in _MAPPING_HOOKS:
+        found = [(path, _mapping(app, path)) for path in mapping_hook.paths]
+        paths[mapping_hook.name] = found
+        merged.mappings.extend((mapping_hook, path, mapping) for path, mapping in found)
+    for sequence in _UNKEYED_HOOKS:
+        for plugin, result in results[sequence.name]:
+            for item in sequence.items(plugin.source, result):
+                merged.lists[sequence.target].append((plugin.name, item))
     keyed_lists: dict[str, list[list[tuple[str, object]]]] = {}
     for layer in LAYERS:
         holders: dict[tuple[str, object], str] = {}
-        for hook in HOOKS:
-            layer_results = [(p, r) for p, r in results.get(hook.name, ()) if p.layer == layer]
+        for hook in _KEYED_HOOKS:
+            layer_results = [(p, r) for p, r in results[hook.name] if p.layer == layer]
             if isinstance(hook, MappingHook):
-                _apply_mapping(merged, hook, layer_results, holders)
-            elif isinstance(hook, SequenceHook) and hook.key is not None:
+                _apply_mapping(merged, hook, paths[hook.name], layer_results, holders)
+            else:
                 kept = _claim_items(merged, hook, layer_results, holders)
                 keyed_lists.setdefault(hook.target, []).append(kept)
     for target, per_layer in keyed_lists.items():
@@ -119,10 +128,10 @@ def _mapping(app: App, path: str) -> OwnedDict[Any, Any]:
 def _apply_mapping(
     merged: Contributions,
     hook: MappingHook,
+    paths: list[tuple[str, OwnedDict[Any, Any]]],
     results: list[tuple[LoadedPlugin, object]],
     holders: dict[tuple[str, object], str],
 ) -> None:
-    paths = [(path, mapping) for h, path, mapping in merged.mappings if h is hook]
     for plugin, result in results:
         for key, value in hook.entries(plugin.source, result):
             for path, mapping in paths:
@@ -145,7 +154,7 @@ def _claim_items(
     results: list[tuple[LoadedPlugin, object]],
     holders: dict[tuple[str, object], str],
 ) -> list[tuple[str, object]]:
-    assert hook.key is not None
+    assert hook.key is not None  # only keyed sequences are claimed
     kept: list[tuple[str, object]] = []
     for plugin, result in results:
         for item in hook.items(plugin.source, result):
