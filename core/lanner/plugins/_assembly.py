@@ -1,25 +1,9 @@
 """Assembling one App's plugins: which load, in what order, and what each contributes.
 
-``App()`` calls :func:`assemble` once. It decides which plugins load (the
-default plugins, installed entry points of group ``lanner``, and the objects
-given as ``App(plugins=[...])``), imports only those, registers them in a
-``pluggy.PluginManager`` of that App alone, validates their hook names, and
-calls each hook once per plugin in the documented order:
-
-1. default plugins (``lanner.json``, ``lanner.msgpack``, ``lanner.errors``);
-2. installed plugins, by entry-point name;
-3. in-process plugins, in the order given.
-
-Keyed contributions (media handlers, error handlers) are written into the
-app's option mappings lowest layer first, so a higher layer overrides a lower
-one, and a key the app author set is never overwritten. Within a layer the
-plugin called first keeps a contested key, and the conflict is raised by
-:meth:`PluginAssembly.check` when the app starts, unless the app author has
-set that key by then.
-
-The steps live in the package's other private modules: ``_loading``
-(choosing, importing, registering, validating), ``_calls`` (calling hooks) and
-``_merge`` (combining results).
+:func:`assemble` chooses, imports and registers the plugins (``_loading``),
+calls every hook of the table (``_calls``) and combines the results
+(``_merge``); the :class:`PluginAssembly` it returns checks conflicts and slot
+types when the app starts and reports who provides what.
 """
 
 from __future__ import annotations
