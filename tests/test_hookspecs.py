@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import operator
 
 import pluggy
 import pytest
@@ -36,6 +37,17 @@ def test_every_target_in_the_table_exists_on_an_app_and_its_assembly() -> None:
                 assert isinstance(getattr(holder, attr).owners, dict), path
         elif isinstance(hook, SequenceHook):
             assert isinstance(getattr(PluginAssembly(), hook.target), list), hook.target
+
+
+def test_every_mapping_the_table_fills_refuses_writes_once_the_app_has_started() -> None:
+    app = App()
+    app.freeze()
+    paths = [path for hook in HOOKS if isinstance(hook, MappingHook) for path in hook.paths]
+    assert len(paths) == 4  # req and resp media, WebSocket media, error handlers
+    for path in paths:
+        mapping = operator.attrgetter(path)(app)
+        with pytest.raises(RuntimeError, match="after the app has started"):
+            mapping.clear()
 
 
 @pytest.mark.parametrize("name", HOOK_NAMES)

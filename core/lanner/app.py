@@ -235,12 +235,7 @@ class App:
             ws_ctx=WebSocketContext(self.ws_options),
             ping_interval=self.sse_options.ping_interval,
         )
-        for owned in (
-            self.error_handlers,
-            self.ws_options.media_handlers,
-            self.req_options.media_handlers,
-            self.resp_options.media_handlers,
-        ):
+        for owned in assembly.mappings:  # every mapping a hook of the table fills
             owned.freeze()
         self._server = server
         return server

@@ -62,6 +62,8 @@ class PluginAssembly:
         lifespans: The plugins' lifespan context managers, in call order.
         sinks: ``(prefix, sink, owner)`` triples, highest precedence first.
         conflicts: Keys two plugins of one layer both provided.
+        mappings: The app mappings the hooks fill (media handlers, error
+            handlers, ...), for the App to freeze when it starts.
     """
 
     def __init__(
@@ -85,6 +87,7 @@ class PluginAssembly:
             prefix, sink = cast("tuple[str | re.Pattern[str], Sink]", item)
             self.sinks.append((prefix, sink, owner))
         self.conflicts: list[PluginConflict] = merged.conflicts
+        self.mappings: list[OwnedDict[Any, Any]] = [m for _, _, m in merged.mappings]
         self._merged = merged
 
     def check(self, app_sink_prefixes: Collection[str] = ()) -> None:
