@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from click.testing import CliRunner
-from test_plugins import MIDDLEWARE_PLUGIN, FakeDists
+from plugins_support import MIDDLEWARE_PLUGIN, FakeDists
 
 from lanner import _uvicorn as lanner_uvicorn
 from lanner._h11_protocol import TIMEOUT_ENV
@@ -23,14 +23,6 @@ from lanner._server_logging import server_log_config
 from lanner.cli import main
 
 KEYS = {"name", "distribution", "version", "hooks", "error"}
-
-
-@pytest.fixture
-def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeDists]:
-    """Fake installed plugins, with autoload back on."""
-    dists = FakeDists(tmp_path, monkeypatch)
-    yield dists
-    dists.cleanup()
 
 
 def run_cli(*args: str) -> tuple[int, Any, str]:
