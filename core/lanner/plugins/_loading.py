@@ -390,7 +390,8 @@ def validate(pm: pluggy.PluginManager, plugin: LoadedPlugin) -> tuple[str, ...]:
                     f"{', '.join(b + '=True' for b in bad)}, which lanner does not support: "
                     "each hook of each plugin is called exactly once, in precedence-layer "
                     "order, and higher layers override lower ones by key. Use a plain "
-                    f"@lanner.hookimpl. {plugin.source.how_to_disable()}"
+                    "@lanner.hookimpl; the app author orders installed plugins with "
+                    f"LANNER_PLUGINS or autoload_plugins=[...]. {plugin.source.how_to_disable()}"
                 )
             if inspect.iscoroutinefunction(impl.function) or inspect.isasyncgenfunction(
                 impl.function
