@@ -27,6 +27,7 @@ from typing import Final, TypeAlias, cast
 from lanner._checks import ERROR_HANDLER_SHAPE, is_error_handler
 from lanner._middleware import check_middleware
 from lanner.media.base import BaseHandler, BinaryBaseHandlerWS, TextBaseHandlerWS
+from lanner.media.handlers import bare_media_type
 from lanner.plugins._model import PluginSource, prefix_text, short_repr, slot_error
 from lanner.ws_options import WebSocketPayloadType
 
@@ -182,8 +183,8 @@ def _ws_media_slot(key: object, value: object) -> str | None:
 
 
 def _media_type(key: object) -> object:
-    """Store media types as ``lanner.media.Handlers`` does: bare and lower-case."""
-    return key.partition(";")[0].strip().lower() if isinstance(key, str) else key
+    """Store media types as the registries do (``bare_media_type``): bare and lower-case."""
+    return bare_media_type(key) if isinstance(key, str) else key
 
 
 def _is_exception_class(key: object) -> bool:
