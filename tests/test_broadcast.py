@@ -10,6 +10,7 @@ import pytest
 import lanner
 from lanner.broadcast import BroadcastOptions, MemoryBackend, parse_broadcast_url
 from lanner.testing import ASGIConductor
+from tests._broadcast_helpers import until
 
 
 def _app(**kwargs: object) -> lanner.App:
@@ -351,8 +352,7 @@ async def test_a_subscription_left_early_stops_iterating() -> None:
     async with ASGIConductor(app):
         async with app.broadcast.subscribe("c") as sub:
             await app.broadcast.publish("c", text="x")
-            while app.broadcast.stats()["delivered"] == 0:
-                await asyncio.sleep(0.001)
+            await until(lambda: app.broadcast.stats()["delivered"] == 1, "delivered")
         assert sub.ended
         assert [m.text async for m in sub] == ["x"]  # what was queued is still read
         assert "ended" in repr(sub)
@@ -399,10 +399,7 @@ async def test_a_failing_message_stream_is_logged_and_reconnected(
         backend.messages = flaky  # type: ignore[method-assign]
         with caplog.at_level(logging.WARNING, logger="lanner.broadcast"):
             await backend.close()  # ends the running stream; the next one fails once
-            deadline = asyncio.get_running_loop().time() + 5
-            while app.broadcast.stats()["reconnects"] < 2:
-                assert asyncio.get_running_loop().time() < deadline
-                await asyncio.sleep(0.01)
+            await until(lambda: app.broadcast.stats()["reconnects"] >= 2, "reconnected twice")
         await app.broadcast.publish("c", text="after")
         assert (await asyncio.wait_for(sub.next(), 5)).text == "after"
     assert any("message stream failed" in r.getMessage() for r in caplog.records)

@@ -9,6 +9,7 @@ import pytest
 
 import lanner
 from lanner.testing import ASGIConductor
+from tests._broadcast_helpers import subscribers
 
 
 class Room:
@@ -178,8 +179,7 @@ async def test_a_slow_client_is_closed_with_1013_and_others_carry_on() -> None:
             "subprotocols": [],
         }
         stalled = asyncio.ensure_future(app(scope, inbox.get, send))
-        while app.broadcast.stats()["subscribers"] < 2:
-            await asyncio.sleep(0.001)
+        await subscribers(app, 2)
         for n in range(30):  # paced by the fast client, which keeps up
             await app.broadcast.publish("room", text=str(n))
             assert await fast.receive_text() == str(n)

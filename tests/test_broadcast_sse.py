@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 
 import lanner
 from lanner.testing import ASGIConductor
+from tests._broadcast_helpers import subscribers
 
 
 class Feed:
@@ -27,15 +27,10 @@ def _feed_app(*channels: str, history: int = 1000, backlog: int = 256) -> lanner
     return app
 
 
-async def _subscribers(app: lanner.App, count: int) -> None:
-    while app.broadcast.stats()["subscribers"] < count:
-        await asyncio.sleep(0.001)
-
-
 async def test_messages_become_events_with_the_message_id() -> None:
     app = _feed_app()
     async with ASGIConductor(app) as c, c.simulate_get_stream("/feed") as stream:
-        await _subscribers(app, 1)
+        await subscribers(app, 1)
         first = await app.broadcast.publish("news", text="line one\nline two", event="story")
         second = await app.broadcast.publish("news", {"n": 1})
         one = await stream.receive_event()
@@ -47,7 +42,7 @@ async def test_messages_become_events_with_the_message_id() -> None:
 async def test_binary_messages_are_base64_encoded() -> None:
     app = _feed_app()
     async with ASGIConductor(app) as c, c.simulate_get_stream("/feed") as stream:
-        await _subscribers(app, 1)
+        await subscribers(app, 1)
         await app.broadcast.publish("news", data=b"\x00\xffbin")
         event = await stream.receive_event()
     assert base64.b64decode(event.data) == b"\x00\xffbin"
@@ -57,7 +52,7 @@ async def test_a_reconnect_with_last_event_id_resumes_exactly() -> None:
     app = _feed_app()
     async with ASGIConductor(app) as c:
         async with c.simulate_get_stream("/feed") as stream:
-            await _subscribers(app, 1)
+            await subscribers(app, 1)
             for n in range(3):
                 await app.broadcast.publish("news", text=f"m{n}")
             seen = [await stream.receive_event() for _ in range(2)]
@@ -75,7 +70,7 @@ async def test_one_id_resumes_every_channel() -> None:
     app = _feed_app("a", "b", "c")
     async with ASGIConductor(app) as c:
         async with c.simulate_get_stream("/feed") as stream:
-            await _subscribers(app, 1)
+            await subscribers(app, 1)
             await app.broadcast.publish("a", text="a0")
             await app.broadcast.publish("b", text="b0")
             seen = [await stream.receive_event() for _ in range(2)]
@@ -121,7 +116,7 @@ async def test_a_slow_stream_ends_and_its_reconnect_misses_nothing() -> None:
     app = _feed_app(backlog=3)
     async with ASGIConductor(app) as c:
         async with c.simulate_get_stream("/feed") as stream:
-            await _subscribers(app, 1)
+            await subscribers(app, 1)
             await app.broadcast.publish("news", text="m0")
             first = await stream.receive_event()
             for n in range(1, 10):  # a burst the stream cannot take: it is ended
@@ -141,7 +136,7 @@ async def test_shutdown_ends_the_stream() -> None:
     await conductor.__aenter__()
     stream = conductor.simulate_get_stream("/feed")
     await stream.__aenter__()
-    await _subscribers(app, 1)
+    await subscribers(app, 1)
     await app.broadcast.close()  # what lifespan shutdown does
     events = [event async for event in stream.events()]
     assert events == []
