@@ -18,7 +18,7 @@ import contextlib
 import logging
 import random
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
@@ -337,7 +337,7 @@ class Broadcast:
         backlog: int = 256,
         overflow: Overflow = "close",
         last_event_id: str | None = None,
-    ) -> AsyncIterator[SSEvent]:
+    ) -> AsyncGenerator[SSEvent, None]:
         """Return an async generator of ``SSEvent`` for ``resp.sse``.
 
         ``resp.sse = app.broadcast.sse("feed", last_event_id=req.last_event_id)``.
