@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import Browser
 
 from tests.e2e import _server
-from tests.e2e._browser import RunningBrowser, connect_devtools, launch_chromium, require_chromium
+from tests.e2e._playwright import TIMEOUT_MS, chromium, watch
 from tests.e2e._server import RunningServer, serve
 
 pytestmark = pytest.mark.e2e
@@ -35,8 +36,8 @@ def server() -> Iterator[RunningServer]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[RunningBrowser]:
-    with launch_chromium(require_chromium()) as running:
+def browser() -> Iterator[Browser]:
+    with chromium() as running:
         yield running
 
 
@@ -47,23 +48,22 @@ _TICK_NUMBERS = (
 )
 
 
-async def test_the_feed_reconnects_and_misses_no_tick(
-    server: RunningServer, browser: RunningBrowser
-) -> None:
-    async with connect_devtools(browser) as devtools:
-        page = await devtools.open_page(f"{server.http_url}/")
-        await page.wait_until(
-            f"({_TICK_NUMBERS}).length >= {TICKS}",
-            what=f"{TICKS} ticks in the feed, across several server-ended streams",
-            timeout=60,
-        )
-        numbers = await page.evaluate(_TICK_NUMBERS)
-        gaps = await page.evaluate(
-            "[...document.querySelectorAll('#feed li')]"
+def test_the_feed_reconnects_and_misses_no_tick(server: RunningServer, browser: Browser) -> None:
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        seen = watch(page)
+        page.goto(f"{server.http_url}/")
+        page.wait_for_function(f"() => ({_TICK_NUMBERS}).length >= {TICKS}", timeout=2 * TIMEOUT_MS)
+        numbers = page.evaluate(f"() => {_TICK_NUMBERS}")
+        gaps = page.evaluate(
+            "() => [...document.querySelectorAll('#feed li')]"
             ".filter(li => li.textContent.includes('missed')).length"
         )
-        assert page.exceptions == []
+    finally:
+        context.close()
     assert numbers == list(range(numbers[0], numbers[0] + len(numbers))), numbers
     assert gaps == 0
+    assert seen.problems() == []
     # Every stream ended after 5 events, so the browser reconnected at least twice.
     assert server.log().count("GET /events") >= 3
