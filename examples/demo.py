@@ -190,9 +190,9 @@ class Events:
 
     async def on_get(self, req: lanner.Request, resp: lanner.Response) -> None:
         events = self.hub.sse(FEED_CHANNEL, last_event_id=req.last_event_id)
-        resp.sse = self._paced(events)
+        resp.sse = self._retry_and_limit(events)
 
-    async def _paced(
+    async def _retry_and_limit(
         self, events: AsyncGenerator[lanner.SSEvent, None]
     ) -> AsyncIterator[lanner.SSEvent]:
         sent = 0
