@@ -18,8 +18,13 @@ from lanner._middleware import MiddlewareChain
 from lanner._resources import Responder, RouteTarget
 from lanner._sse_stream import stream_sse
 from lanner._types import Headers, Message, Receive, Scope, Send
-from lanner.error_handlers import handle_http_error, handle_unexpected_error, logger
-from lanner.errors import HTTPError, HTTPRouteNotFound
+from lanner.error_handlers import (
+    handle_http_error,
+    handle_http_status,
+    handle_unexpected_error,
+    logger,
+)
+from lanner.errors import HTTPError, HTTPRouteNotFound, HTTPStatus, UnsupportedScopeError
 from lanner.media.handlers import Handlers
 from lanner.media.json import compact_dumps
 from lanner.options import RequestOptions, ResponseOptions
@@ -121,7 +126,7 @@ class Server:
         elif kind == "lifespan":
             await self.handle_lifespan(scope, receive, send)
         else:
-            raise ValueError(
+            raise UnsupportedScopeError(
                 f"lanner serves ASGI 'http', 'websocket' and 'lifespan' scopes; got {kind!r}."
             )
 
@@ -167,9 +172,12 @@ class Server:
     ) -> None:
         # An error handler raised (or none matched): the default handlers take
         # over, so an HTTPError is still rendered as such and anything else is
-        # logged once and becomes 500 / the error close code.
+        # logged once and becomes 500 / the error close code. An HTTPStatus an
+        # error handler raised ends the request with that status.
         if isinstance(ex, HTTPError):
             await handle_http_error(req, resp, ex, {}, ws=ws)
+        elif isinstance(ex, HTTPStatus):
+            await handle_http_status(req, resp, ex, {}, ws=ws)
         else:
             await handle_unexpected_error(req, resp, ex, {}, ws=ws)
 
@@ -249,8 +257,9 @@ class Server:
     async def _send_response(
         self, req: Request, resp: Response, receive: Receive, send: Send
     ) -> None:
-        if resp.sse is not None:
-            await self._send_sse(req, resp, resp.sse, receive, send)
+        sse = resp.sse
+        if sse is not None:
+            await self._send_sse(req, resp, sse, receive, send)
             return
         if resp.stream is not None:
             await self._send_stream(req, resp, resp.stream, send)

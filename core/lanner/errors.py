@@ -28,6 +28,7 @@ __all__ = [
     "HTTPPayloadTooLarge",
     "HTTPRouteNotFound",
     "HTTPServiceUnavailable",
+    "HTTPStatus",
     "HTTPTooManyRequests",
     "HTTPUnauthorized",
     "HTTPUnprocessableEntity",
@@ -36,6 +37,8 @@ __all__ = [
     "PayloadTypeError",
     "PluginConflictError",
     "PluginLoadError",
+    "UnsupportedError",
+    "UnsupportedScopeError",
     "WebSocketDisconnected",
     "WebSocketHandlerNotFound",
     "WebSocketPathNotFound",
@@ -296,4 +299,72 @@ class PluginConflictError(RuntimeError):
 
     The message names both plugins and the contested key; an explicit app
     setting for that key settles the conflict.
+    """
+
+
+class HTTPStatus(Exception):
+    """End a request early with a status that is not an error (a 204, a redirect, a CORS answer).
+
+    Raise it from a responder, a sink, middleware or an error handler. Over
+    HTTP it becomes the response: this status, these headers and ``text`` as
+    the body (any body set earlier is discarded). On a WebSocket handshake it
+    denies the connection with close code ``3000 + status`` (a real client
+    gets HTTP 403, the test conductor reports the code); after ``accept()`` it
+    closes the connection with that code. ``process_response`` middleware
+    still runs, as after any other raise.
+
+    Args:
+        status: The HTTP status, 100-999: an ``int``, an ``http.HTTPStatus``
+            or a status line such as ``"204 No Content"``.
+        headers: Response headers to set, a mapping or ``(name, value)`` pairs.
+        text: The response body, sent as ``text/plain; charset=utf-8``
+            unless ``headers`` sets a ``Content-Type``; ``None`` for no body.
+
+    Raises:
+        ValueError: ``status`` is not a status code from 100 to 999.
+    """
+
+    def __init__(
+        self,
+        status: int | http.HTTPStatus | str,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        text: str | None = None,
+    ) -> None:
+        self.status = _status_code(status)
+        items = headers.items() if isinstance(headers, Mapping) else headers or ()
+        self.headers: list[tuple[str, str]] = [(str(n), str(v)) for n, v in items]
+        self.text = text
+        super().__init__(f"HTTP status {self.status}")
+
+
+def _status_code(status: object) -> int:
+    code: object = status
+    if isinstance(status, str):
+        first = status.strip().split(" ", 1)[0]
+        code = int(first) if first.isdigit() else None
+    if isinstance(code, int) and not isinstance(code, bool) and 100 <= code <= 999:
+        return int(code)
+    raise ValueError(
+        f"HTTPStatus takes a status code from 100 to 999 (an int, an http.HTTPStatus "
+        f"or a line such as '204 No Content'); got {status!r}."
+    )
+
+
+class UnsupportedError(RuntimeError):
+    """The operation exists, but not for this kind of request or on this server.
+
+    Raised when reading the body of a WebSocket handshake request
+    (``req.get_body()``, ``req.stream``, ``req.get_media()``; a WebSocket
+    request has no body and its messages come through the ``WebSocket``), and
+    when ``ws.accept(headers=...)`` runs on a server that cannot send handshake
+    headers (ASGI WebSocket spec before 2.1).
+    """
+
+
+class UnsupportedScopeError(RuntimeError):
+    """The server called the app with a scope lanner cannot serve.
+
+    Raised for an unknown scope type, an ASGI interface version other than
+    3.x, or a protocol spec version whose major is not 2 for HTTP and
+    WebSocket (1 or 2 for lifespan), before any message is received.
     """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http
+import inspect
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -40,11 +41,11 @@ class Response(Contextual):
     __slots__ = (
         "_headers",
         "_media",
+        "_sse",
         "complete",
         "content_type",
         "data",
         "options",
-        "sse",
         "status",
         "stream",
         "text",
@@ -58,7 +59,7 @@ class Response(Contextual):
         self.text: str | None = None
         self._media: Any = _UNSET
         self.stream: AsyncIterator[bytes] | None = None
-        self.sse: AsyncIterator[SSEvent | None] | None = None
+        self._sse: AsyncIterator[SSEvent | None] | None = None
         self._headers: list[tuple[str, str]] | None = None
         self.complete = False
 
@@ -74,10 +75,39 @@ class Response(Contextual):
     def media(self, value: Any) -> None:
         self._media = value
 
+    @media.deleter
+    def media(self, /) -> None:
+        """``del resp.media`` unsets it: the response then has no media body."""
+        self._media = _UNSET
+
     @property
     def has_media(self) -> bool:
         """Whether ``media`` was set (to anything, ``None`` included)."""
         return self._media is not _UNSET
+
+    @property
+    def sse(self) -> AsyncIterator[SSEvent | None] | None:
+        """The Server-Sent Events to stream: an async iterator of ``SSEvent`` (or ``None``).
+
+        Usually an async generator. Anything else that is not an async iterable
+        raises ``TypeError`` here, when it is assigned, rather than after the
+        response has started.
+        """
+        return self._sse
+
+    @sse.setter
+    def sse(self, value: AsyncIterator[SSEvent | None] | None) -> None:
+        if value is not None and not hasattr(value, "__aiter__"):
+            hint = (
+                "call the generator function: resp.sse = events()"
+                if inspect.isasyncgenfunction(value)
+                else "write an async generator (async def ... yield SSEvent(...))"
+            )
+            raise TypeError(
+                f"resp.sse takes an async iterable of SSEvent (an async generator), or "
+                f"None; got {type(value).__name__}: {hint}."
+            )
+        self._sse = value
 
     # -- headers --------------------------------------------------------------
 

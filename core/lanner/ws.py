@@ -16,8 +16,9 @@ import enum
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+from lanner._spec_version import parse_version
 from lanner._types import Message, Receive, Scope, Send
-from lanner.errors import PayloadTypeError, WebSocketDisconnected
+from lanner.errors import PayloadTypeError, UnsupportedError, WebSocketDisconnected
 from lanner.media.base import BinaryBaseHandlerWS, TextBaseHandlerWS
 from lanner.ws_options import ERROR_CLOSE_FALLBACK, WebSocketOptions, WebSocketPayloadType
 
@@ -115,27 +116,26 @@ class WebSocketContext:
         self.max_message_size = limit
 
 
-def _parse_spec_version(raw: str) -> tuple[int, int]:
-    try:
-        major, _, minor = raw.partition(".")
-        return int(major), int(minor or 0)
-    except ValueError:
-        return (2, 0)
-
-
 # PERF: servers report one or two spec_version strings; parse each once.
-_SPEC_FLAGS: dict[str, tuple[bool, bool]] = {}
+_SPEC_FLAGS: dict[str, tuple[bool, bool, bool]] = {}
 
 
-def _spec_flags(scope: Scope) -> tuple[bool, bool]:
-    """Return (close reasons supported, sends to a lost client raise) for a scope."""
+def _spec_flags(scope: Scope) -> tuple[bool, bool, bool]:
+    """Return what the server's WebSocket spec version provides.
+
+    (close reasons (2.3), errors on a send to a lost client (2.4), headers on
+    accept (2.1)); a missing version is 2.0, ASGI's default.
+    """
     asgi = scope.get("asgi")
     raw = asgi.get("spec_version", "2.0") if asgi else "2.0"
     flags = _SPEC_FLAGS.get(raw)
     if flags is None:
         raw = str(raw)
-        version = _parse_spec_version(raw)
-        flags = (version >= (2, 3), version >= (2, 4))
+        try:
+            version = parse_version(raw)
+        except ValueError:
+            version = (2, 0)  # the app refuses such a scope; a bare WebSocket assumes 2.0
+        flags = (version >= (2, 3), version >= (2, 4), version >= (2, 1))
         if len(_SPEC_FLAGS) < 16:
             _SPEC_FLAGS[raw] = flags
     return flags
@@ -179,7 +179,7 @@ class WebSocket:
         # Close reasons arrived in ASGI spec 2.3; errors on a lost send in 2.4.
         asgi = scope.get("asgi")
         flags = _SPEC_FLAGS.get(asgi.get("spec_version")) if asgi else None
-        self._supports_reason, self._server_reports_loss = flags or _spec_flags(scope)
+        self._supports_reason, self._server_reports_loss, _ = flags or _spec_flags(scope)
         self._subprotocols: tuple[str, ...] | None = None
 
     def __repr__(self) -> str:
@@ -219,6 +219,16 @@ class WebSocket:
         return self._close_code if self._close_code is not None else self._lost_code
 
     @property
+    def supports_accept_headers(self) -> bool:
+        """Whether the server can send headers with the handshake response.
+
+        ASGI servers on WebSocket spec 2.1 or later can (every current
+        uvicorn); on older ones ``accept(headers=...)`` raises
+        :class:`~lanner.UnsupportedError` rather than drop them.
+        """
+        return _spec_flags(self._scope)[2]
+
+    @property
     def error_close_code(self) -> int:
         """The close code for an unhandled error (``ws_options.error_close_code``)."""
         return self._ctx.error_close_code
@@ -234,12 +244,16 @@ class WebSocket:
 
         Args:
             subprotocol: One of :attr:`subprotocols` to select, or ``None``.
-            headers: Extra response headers for the handshake's 101 response.
+            headers: Extra response headers for the handshake's 101 response
+                (not ``Sec-WebSocket-Protocol``: pass ``subprotocol`` for that).
 
         Raises:
             RuntimeError: The connection was already accepted.
             ValueError: ``subprotocol`` is not one the client offered (a real
-                client would fail the handshake on it).
+                client would fail the handshake on it), or ``headers`` has a
+                ``Sec-WebSocket-Protocol`` header.
+            UnsupportedError: ``headers`` were given but the server cannot send
+                them (see :attr:`supports_accept_headers`).
             WebSocketDisconnected: The connection was closed (by the app) or the
                 client left before the handshake completed.
         """
@@ -262,10 +276,7 @@ class WebSocket:
             raise WebSocketDisconnected(self.close_code or _ABNORMAL_CLOSURE)
         message: Message = {"type": "websocket.accept", "subprotocol": subprotocol}
         if headers:
-            items = headers.items() if isinstance(headers, Mapping) else headers
-            message["headers"] = [
-                (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in items
-            ]
+            message["headers"] = self._accept_headers(headers)
         try:
             await self._server_send(message)
         except OSError as exc:
@@ -282,13 +293,36 @@ class WebSocket:
             self._unbounded_receive: Receive = self._receive
             self._receive = self._receive_within_limit
 
-    async def close(self, code: int = 1000, reason: str | None = None) -> None:
+    def _accept_headers(
+        self, headers: Mapping[str, str] | Iterable[tuple[str, str]]
+    ) -> list[tuple[bytes, bytes]]:
+        items = list(headers.items() if isinstance(headers, Mapping) else headers)
+        if not items:
+            return []
+        for name, _value in items:
+            if name.lower() == "sec-websocket-protocol":
+                raise ValueError(
+                    "accept(headers=...) has a Sec-WebSocket-Protocol header; select the "
+                    "subprotocol with accept(subprotocol=...) instead, which also checks "
+                    "that the client offered it."
+                )
+        if not self.supports_accept_headers:
+            asgi = self._scope.get("asgi") or {}
+            raise UnsupportedError(
+                "accept(headers=...): this server reports ASGI WebSocket spec "
+                f"{asgi.get('spec_version', '2.0')!r}, which cannot send handshake headers "
+                "(2.1 or later can); drop the headers or use a newer server."
+            )
+        return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in items]
+
+    async def close(self, code: int | None = 1000, reason: str | None = None) -> None:
         """Close the connection; before :meth:`accept`, deny the handshake (HTTP 403).
 
         Closing an already-closed connection does nothing.
 
         Args:
-            code: The close code: 1000-1003, 1007-1014 or 3000-4999.
+            code: The close code: 1000-1003, 1007-1014 or 3000-4999; ``None``
+                means 1000 (Normal Closure).
             reason: A short text sent with the code where the server supports
                 it (ASGI spec 2.3+); defaults to ``ws_options.default_close_reasons``.
 
@@ -296,8 +330,10 @@ class WebSocket:
             ValueError: ``code`` cannot be sent in a Close frame, or ``reason``
                 is longer than 123 bytes in UTF-8; the connection stays as it was.
         """
+        if code is None:
+            code = 1000
         # PERF: is_sendable_close_code() written out; this runs once per connection.
-        if code not in _SENDABLE_STANDARD and not 3000 <= code <= 4999:
+        elif code not in _SENDABLE_STANDARD and not 3000 <= code <= 4999:
             raise ValueError(
                 f"WebSocket close code {code} cannot be sent: use 1000-1003, "
                 "1007-1014 or an application code in 3000-4999."
