@@ -16,21 +16,13 @@ import httpx
 import pytest
 import uvicorn
 from click.testing import CliRunner
-from test_plugins import MIDDLEWARE_PLUGIN, FakeDists
+from plugins_support import MIDDLEWARE_PLUGIN, FakeDists
 
 from lanner._h11_protocol import TIMEOUT_ENV
 from lanner._server_logging import server_log_config
 from lanner.cli import main
 
 KEYS = {"name", "distribution", "version", "hooks", "error"}
-
-
-@pytest.fixture
-def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeDists]:
-    """Fake installed plugins, with autoload back on."""
-    dists = FakeDists(tmp_path, monkeypatch)
-    yield dists
-    dists.cleanup()
 
 
 def run_cli(*args: str) -> tuple[int, Any, str]:

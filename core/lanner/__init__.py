@@ -1,5 +1,7 @@
 """lanner: real-time web apps over ASGI, with WebSocket, Server-Sent Events and plugins."""
 
+from importlib.metadata import PackageNotFoundError, version
+
 from lanner._tasks import create_task
 from lanner.app import App
 from lanner.broadcast import (
@@ -40,14 +42,20 @@ from lanner.errors import (
     WebSocketPathNotFound,
     WebSocketServerError,
 )
-from lanner.hookspecs import hookimpl
+from lanner.options import RequestOptions, ResponseOptions
+from lanner.plugins.hookspecs import hookimpl
 from lanner.request import Request
 from lanner.response import Response
+from lanner.routing import RouteConflictError
 from lanner.sse import SSEOptions, SSEvent
 from lanner.ws import WebSocket
 from lanner.ws_options import WebSocketOptions, WebSocketPayloadType
 
-__version__ = "0.1.0"
+try:
+    __version__: str = version("lanner")
+    """The installed distribution's version, read from its metadata once, at import."""
+except PackageNotFoundError:  # a source tree on sys.path that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "App",
@@ -79,7 +87,10 @@ __all__ = [
     "PluginConflictError",
     "PluginLoadError",
     "Request",
+    "RequestOptions",
     "Response",
+    "ResponseOptions",
+    "RouteConflictError",
     "SSEOptions",
     "SSEvent",
     "SubscriberTooSlow",

@@ -14,6 +14,7 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
+from lanner._headers import check_header
 from lanner._middleware import MiddlewareChain
 from lanner._resources import Responder, RouteTarget
 from lanner._sse_stream import stream_sse
@@ -240,6 +241,8 @@ class Server:
     def _content_type_bytes(self, content_type: str) -> bytes:
         cached = self._content_types.get(content_type)
         if cached is None:
+            # resp.content_type is a plain attribute: check it here, once per value.
+            check_header("Content-Type", content_type)
             cached = content_type.encode("latin-1")
             if len(self._content_types) < 64:
                 self._content_types[content_type] = cached
@@ -278,10 +281,11 @@ class Server:
                 body = self._serialize_media(resp.media, content_type)
             else:
                 content_type, body = resp.content_type, b""
+            headers = self._head(resp, content_type)  # raises for a bad resp.content_type
         except Exception as ex:
             await self.handle_error(req, resp, ex, {})
             content_type, body = resp.content_type, resp.data or b""
-        headers = self._head(resp, content_type)
+            headers = self._head(resp, content_type)
         headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": int(resp.status), "headers": headers})
         await send({"type": "http.response.body", "body": b"" if req.method == "HEAD" else body})

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 from lanner import plugins as _plugins
 from lanner._middleware import check_middleware
 from lanner._owned import OwnedDict
-from lanner._plugin_config import resolve_section
 from lanner._resources import RouteTarget, build_route_target
 from lanner._serve import ErrorHandler, Server, Sink, accepts_ws
 from lanner._spec_version import SERVED_SPECS, check_scope
@@ -19,6 +18,7 @@ from lanner.broadcast.hub import Broadcast
 from lanner.broadcast.select import BUILTIN_BACKENDS, open_broadcast
 from lanner.error_handlers import logger
 from lanner.options import RequestOptions, ResponseOptions
+from lanner.plugins._config import resolve_section
 from lanner.routing import CompiledRouter
 from lanner.sse import SSEOptions
 from lanner.ws import WebSocketContext
@@ -245,12 +245,7 @@ class App:
             ws_ctx=WebSocketContext(self.ws_options),
             ping_interval=self.sse_options.ping_interval,
         )
-        for owned in (
-            self.error_handlers,
-            self.ws_options.media_handlers,
-            self.req_options.media_handlers,
-            self.resp_options.media_handlers,
-        ):
+        for owned in assembly.mappings:  # every mapping a hook of the table fills
             owned.freeze()
         self._server = server
         return server

@@ -21,10 +21,9 @@ from typing import TYPE_CHECKING, Any, Final, cast
 
 import click
 
-from lanner import _entry_points
 from lanner.broadcast.select import ENV_VAR as BROADCAST_ENV
-from lanner.default_plugins import ESSENTIAL_PLUGINS
-from lanner.plugins import PluginAssembly, describe_installed
+from lanner.plugins import PluginAssembly, _entry_points, describe_installed
+from lanner.plugins.defaults import ESSENTIAL_PLUGINS
 
 if TYPE_CHECKING:
     from lanner.app import App

@@ -34,6 +34,7 @@ __all__ = [
     "HTTPUnprocessableEntity",
     "HTTPUnsupportedMediaType",
     "MediaMalformedError",
+    "MediaPayloadTypeError",
     "PayloadTypeError",
     "PluginConflictError",
     "PluginLoadError",
@@ -118,15 +119,41 @@ class HTTPBadRequest(_FixedStatusError):
     status_code = 400
 
 
-class MediaMalformedError(HTTPBadRequest):
-    """400 Bad Request: a request body could not be decoded by its media handler."""
+class MediaMalformedError(HTTPBadRequest, ValueError):
+    """A body or message that its media handler cannot decode: 400 Bad Request.
 
-    def __init__(self, media_type: str, cause: BaseException | None = None) -> None:
-        detail = f": {cause}" if cause is not None else ""
-        super().__init__(
-            title="Invalid body",
-            description=f"The request body could not be decoded as {media_type}{detail}",
-        )
+    Every media handler lanner ships (JSON and MessagePack, for HTTP and
+    WebSocket, and CBOR in ``lanner-media-cbor``) raises it for every malformed
+    payload: bad syntax, bad UTF-8, a lone surrogate, a truncated payload,
+    trailing bytes, nesting deeper than Python can decode, an integer too long
+    to convert. It is a ``ValueError`` too, so ``except ValueError`` around
+    ``ws.receive_media()`` is enough, and an ``HTTPBadRequest``, so
+    ``req.get_media()`` answers 400 (a WebSocket responder that lets it escape
+    closes with 3400). ``str()`` gives the description, ready to show a client.
+
+    Args:
+        media_type: The media type the payload should have been, such as
+            ``"application/json"``.
+        cause: What was wrong: the decoder's exception or a message.
+        description: The whole description, replacing the default one built
+            from ``media_type`` and ``cause``.
+
+    Attributes:
+        media_type: The media type the payload failed to decode as.
+    """
+
+    def __init__(
+        self,
+        media_type: str,
+        cause: BaseException | str | None = None,
+        *,
+        description: str | None = None,
+    ) -> None:
+        if description is None:
+            detail = f": {cause}" if cause is not None else ""
+            description = f"The request body could not be decoded as {media_type}{detail}"
+        super().__init__(title="Invalid body", description=description)
+        self.args = (description,)
         self.media_type = media_type
 
 
@@ -284,6 +311,27 @@ class WebSocketServerError(WebSocketDisconnected):
 
 class PayloadTypeError(TypeError):
     """A WebSocket message arrived with the other payload type (TEXT vs BINARY)."""
+
+
+class MediaPayloadTypeError(PayloadTypeError, MediaMalformedError):
+    """``receive_media()`` got a message of a type no media handler decodes.
+
+    Both a :class:`PayloadTypeError` and a :class:`MediaMalformedError`, so an
+    app's ``except ValueError`` around ``receive_media()`` covers it as it
+    covers every other payload the app cannot decode. ``media_type`` is empty.
+    """
+
+    def __init__(self, kind: str) -> None:
+        other = "BINARY" if kind == "TEXT" else "TEXT"
+        MediaMalformedError.__init__(
+            self,
+            "",
+            description=(
+                f"No media handler is set for {kind} WebSocket messages, and one arrived: "
+                f"send {other} messages, or set ws_options.media_handlers"
+                f"[WebSocketPayloadType.{kind}]."
+            ),
+        )
 
 
 class PluginLoadError(RuntimeError):

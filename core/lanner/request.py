@@ -441,6 +441,8 @@ class Request(Contextual):
             raise MediaMalformedError(media_type, ValueError("the body is empty"))
         try:
             self._media = handler.deserialize(body, content_type)
+        except MediaMalformedError:
+            raise
         except Exception as exc:
             raise MediaMalformedError(media_type, exc) from exc
         return self._media

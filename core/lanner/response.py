@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from lanner._context import Contextual
+from lanner._headers import check_header
 from lanner.options import ResponseOptions
 
 if TYPE_CHECKING:
@@ -121,8 +122,14 @@ class Response(Contextual):
         return merged
 
     def set_header(self, name: str, value: str) -> None:
-        """Set a header, replacing any value it had."""
-        _check_header(name, value)
+        """Set a header, replacing any value it had.
+
+        Raises:
+            ValueError: ``name`` is not a token, or ``value`` holds a character a
+                header cannot carry (a control character other than tab,
+                anything beyond Latin-1) or starts or ends with whitespace.
+        """
+        check_header(name, value)
         key = name.lower()
         if key == "content-type":
             self.content_type = value
@@ -135,8 +142,12 @@ class Response(Contextual):
         headers.append((key, value))
 
     def append_header(self, name: str, value: str) -> None:
-        """Add a header line, keeping earlier ones of the same name."""
-        _check_header(name, value)
+        """Add a header line, keeping earlier ones of the same name.
+
+        Raises:
+            ValueError: As :meth:`set_header`.
+        """
+        check_header(name, value)
         if self._headers is None:
             self._headers = []
         self._headers.append((name.lower(), value))
@@ -206,28 +217,3 @@ class Response(Contextual):
 
 # The separators RFC 6265 (via RFC 2616's token) forbids in a cookie name.
 _COOKIE_NAME_SEPARATORS = '()<>@,;:\\"/[]?={} \t'
-
-
-def _check_header(name: str, value: str) -> None:
-    # NOTE: a CR or LF in a header would let a caller inject headers or split
-    # the response; ASGI servers differ in whether they catch it.
-    if "\r" in name or "\n" in name or "\r" in value or "\n" in value or ":" in name:
-        raise ValueError(
-            f"Header {name!r} has a line break or colon; header names and values "
-            "must be single-line text."
-        )
-    # Checked here, where the caller can see which header is at fault, rather
-    # than when the response is encoded and the request can only crash.
-    if not (name.isascii() and (value.isascii() or _is_latin1(value))):
-        raise ValueError(
-            f"Header {name!r}: {value!r} has characters HTTP headers cannot carry "
-            "(names must be ASCII, values Latin-1); percent-encode the value first."
-        )
-
-
-def _is_latin1(text: str) -> bool:
-    try:
-        text.encode("latin-1")
-    except UnicodeEncodeError:
-        return False
-    return True

@@ -16,9 +16,15 @@ import enum
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+from lanner._headers import check_header
 from lanner._spec_version import parse_version
 from lanner._types import Message, Receive, Scope, Send
-from lanner.errors import PayloadTypeError, UnsupportedError, WebSocketDisconnected
+from lanner.errors import (
+    MediaPayloadTypeError,
+    PayloadTypeError,
+    UnsupportedError,
+    WebSocketDisconnected,
+)
 from lanner.media.base import BinaryBaseHandlerWS, TextBaseHandlerWS
 from lanner.ws_options import ERROR_CLOSE_FALLBACK, WebSocketOptions, WebSocketPayloadType
 
@@ -42,6 +48,18 @@ _MAX_CLOSE_REASON_BYTES: Final = 123
 def is_sendable_close_code(code: int) -> bool:
     """Return whether ``code`` may be sent in a WebSocket Close frame."""
     return code in _SENDABLE_STANDARD or 3000 <= code <= 4999
+
+
+def _unsendable_text(where: str, exc: UnicodeEncodeError) -> ValueError:
+    # The server encodes TEXT to UTF-8 and raises before it touches the
+    # connection, which therefore stays open for the responder to carry on.
+    bad = exc.object[exc.start : exc.end]
+    return ValueError(
+        f"{where}: the text cannot be sent, because a WebSocket TEXT message must be "
+        f"UTF-8 and {bad!r} at index {exc.start} is a lone surrogate, not a Unicode "
+        "character. Remove or replace it (text.encode('utf-8', 'replace').decode() "
+        "turns it into '?'), or send bytes with send_data(); the connection is still open."
+    )
 
 
 def _check_close_reason(reason: str, where: str) -> None:
@@ -250,8 +268,9 @@ class WebSocket:
         Raises:
             RuntimeError: The connection was already accepted.
             ValueError: ``subprotocol`` is not one the client offered (a real
-                client would fail the handshake on it), or ``headers`` has a
-                ``Sec-WebSocket-Protocol`` header.
+                client would fail the handshake on it), ``headers`` has a
+                ``Sec-WebSocket-Protocol`` header, or a header cannot be sent
+                (as for ``resp.set_header``).
             UnsupportedError: ``headers`` were given but the server cannot send
                 them (see :attr:`supports_accept_headers`).
             WebSocketDisconnected: The connection was closed (by the app) or the
@@ -299,7 +318,8 @@ class WebSocket:
         items = list(headers.items() if isinstance(headers, Mapping) else headers)
         if not items:
             return []
-        for name, _value in items:
+        for name, value in items:
+            check_header(name, value)
             if name.lower() == "sec-websocket-protocol":
                 raise ValueError(
                     "accept(headers=...) has a Sec-WebSocket-Protocol header; select the "
@@ -449,8 +469,9 @@ class WebSocket:
 
         Raises:
             WebSocketDisconnected: The client has gone.
-            Exception: Whatever the decoder raises for a bad payload (for JSON,
-                ``json.JSONDecodeError``); the connection stays usable.
+            MediaMalformedError: The payload does not decode (a ``ValueError``;
+                every built-in handler raises it), or no handler is set for its
+                type (then also a ``PayloadTypeError``); the connection stays usable.
         """
         if self._state is not _OPEN:
             raise self._not_open()
@@ -459,14 +480,14 @@ class WebSocket:
         if text is not None:
             decode_text = self._ctx.text_deserialize
             if decode_text is None:
-                raise PayloadTypeError("No media handler is set for TEXT WebSocket messages.")
+                raise MediaPayloadTypeError("TEXT")
             return decode_text(text)
         data = message.get("bytes")
         if data is None:
             raise self._on_disconnect(message)
         decode_binary = self._ctx.binary_deserialize
         if decode_binary is None:
-            raise PayloadTypeError("No media handler is set for BINARY WebSocket messages.")
+            raise MediaPayloadTypeError("BINARY")
         return decode_binary(data)
 
     # -- sending --------------------------------------------------------------
@@ -485,6 +506,9 @@ class WebSocket:
 
         Raises:
             PayloadTypeError: ``payload`` is not a ``str``.
+            ValueError: ``payload`` holds a lone surrogate (such as ``"\\ud800"``),
+                which UTF-8 cannot encode; nothing was sent and the connection
+                stays open.
             WebSocketDisconnected: The connection is closed.
         """
         if self._state is not _OPEN:
@@ -498,6 +522,8 @@ class WebSocket:
             await self._send({"type": "websocket.send", "text": payload})
         except OSError as exc:
             raise self._on_lost_send(exc) from exc
+        except UnicodeEncodeError as exc:
+            raise _unsendable_text("send_text()", exc) from exc
 
     async def send_data(self, payload: bytes | bytearray | memoryview) -> None:
         """Send a BINARY message.
@@ -524,6 +550,9 @@ class WebSocket:
         """Serialise ``media`` with the handler for ``payload_type`` and send it.
 
         Raises:
+            ValueError: The TEXT handler's output holds a lone surrogate (only
+                when the app put one in ``media``); nothing was sent and the
+                connection stays open.
             WebSocketDisconnected: The connection is closed.
         """
         if self._state is not _OPEN:
@@ -548,6 +577,8 @@ class WebSocket:
             await self._send(message)
         except OSError as exc:
             raise self._on_lost_send(exc) from exc
+        except UnicodeEncodeError as exc:
+            raise _unsendable_text("send_media()", exc) from exc
 
     # -- lost-connection fallback for servers before ASGI spec 2.4 -----------------
 

@@ -9,7 +9,10 @@ import pytest
 
 import lanner_auth_mw
 from lanner import App
-from lanner_auth_mw import AuthConfigError, Origin, TokenTable, parse_config, parse_origin
+from lanner_auth_mw import AuthConfigError
+from lanner_auth_mw._config import parse_config
+from lanner_auth_mw._origins import Origin, parse_origin
+from lanner_auth_mw._tokens import TokenTable
 
 SECRET = "tok-3f9a1c7e5b"
 

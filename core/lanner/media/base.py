@@ -47,8 +47,10 @@ class TextBaseHandlerWS:
     def deserialize(self, payload: str) -> object:
         """Return the object decoded from a TEXT message.
 
-        Errors propagate to the responder unchanged (for JSON,
-        ``json.JSONDecodeError``), and the connection stays usable.
+        Raise :class:`~lanner.MediaMalformedError` for a payload that does not
+        decode, as the built-in handlers do, so one ``except ValueError``
+        serves apps; errors propagate to the responder unchanged, and the
+        connection stays usable.
         """
         raise _not_implemented(self, "deserialize", "receive_media()")
 
@@ -67,8 +69,9 @@ class BinaryBaseHandlerWS:
     def deserialize(self, payload: bytes) -> object:
         """Return the object decoded from a BINARY message.
 
-        Errors propagate to the responder unchanged, and the connection stays
-        usable.
+        Raise :class:`~lanner.MediaMalformedError` for a payload that does not
+        decode (see :meth:`TextBaseHandlerWS.deserialize`); errors propagate to
+        the responder unchanged, and the connection stays usable.
         """
         raise _not_implemented(self, "deserialize", "receive_media()")
 

@@ -111,6 +111,12 @@ class SimulatedWebSocket:
             await asyncio.sleep(0)  # a dropped send yields too (spec before 2.4)
             self._lost_send()
             return
+        text = message.get("text")
+        if text is not None:
+            # As a real server does, encode TEXT for the wire: text UTF-8 cannot
+            # hold (a lone surrogate) raises UnicodeEncodeError here, in the
+            # app's send, and the connection stays open.
+            text.encode()
         if message["type"] == "websocket.close":
             self._server_closed = True
             self._observe_close(int(message.get("code", 1000)), message.get("reason") or None)
@@ -274,6 +280,8 @@ class SimulatedWebSocket:
 
         Raises:
             PayloadTypeError: ``payload`` is not a ``str`` (a ``TypeError``).
+            UnicodeEncodeError: ``payload`` holds a lone surrogate, which a real
+                client cannot encode as UTF-8 either; nothing is sent.
             WebSocketDisconnected: The connection is closed.
             TimeoutError: The app read nothing for ``timeout`` seconds while its
                 receive queue was full.
@@ -282,6 +290,7 @@ class SimulatedWebSocket:
             raise PayloadTypeError(
                 f"send_text() takes a str, got {type(payload).__name__}; use send_data() for bytes."
             )
+        payload.encode()
         await self._send({"type": "websocket.receive", "text": payload})
 
     async def send_data(self, payload: bytes | bytearray | memoryview) -> None:

@@ -22,7 +22,7 @@ from lanner.error_handlers import (
     handle_ws_disconnected,
 )
 from lanner.errors import HTTPError, HTTPStatus, WebSocketDisconnected
-from lanner.hookspecs import ErrorHandler, hookimpl
+from lanner.plugins.hookspecs import ErrorHandler, hookimpl
 
 if TYPE_CHECKING:
     from lanner.app import App
