@@ -174,7 +174,7 @@ def test_plugin_config_for_a_name_no_plugin_has_raises_naming_the_loaded_ones() 
         app.plugin_config("oopz")
     message = str(caught.value)
     assert "no loaded plugin is named 'oopz'" in message
-    assert "lanner.json, lanner.msgpack, lanner.errors, mine" in message
+    assert "lanner.json, lanner.msgpack, lanner.errors, lanner.memory, mine" in message
 
 
 def test_plugin_config_is_checked_inside_hooks_too() -> None:

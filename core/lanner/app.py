@@ -16,6 +16,9 @@ from lanner._resources import RouteTarget, build_route_target
 from lanner._serve import ErrorHandler, Server, Sink, accepts_ws
 from lanner._spec_version import SERVED_SPECS, check_scope
 from lanner._types import Receive, Scope, Send
+from lanner.broadcast.backend import BackendFactory
+from lanner.broadcast.hub import Broadcast
+from lanner.broadcast.select import open_broadcast
 from lanner.error_handlers import logger
 from lanner.options import RequestOptions, ResponseOptions
 from lanner.plugins._config import resolve_section
@@ -48,6 +51,9 @@ class App:
         disable_plugins: Names of plugins never to load (or import).
         plugin_config: Configuration per plugin name; values may be
             ``{"$env": "VAR"}`` or ``{"$file": "path"}``.
+        broadcast: The broadcast backend URL for :attr:`broadcast` (such as
+            ``"memory://?history=100"`` or ``"redis://localhost:6379/0"``);
+            default ``LANNER_BROADCAST_URL``, else ``"memory://"``.
 
     The app is assembled when created (plugins are loaded and their
     contributions are visible in ``app.ws_options`` and friends) and frozen at
@@ -63,6 +69,7 @@ class App:
         autoload_plugins: bool | Sequence[str] = True,
         disable_plugins: Sequence[str] = (),
         plugin_config: Mapping[str, Any] | None = None,
+        broadcast: str | None = None,
     ) -> None:
         self.req_options = RequestOptions()
         """How requests are read: media handlers and body size limit."""
@@ -76,6 +83,8 @@ class App:
             "error handlers"
         )
         """Error handler per exception class, after plugin precedence."""
+        self.broadcast_backends: OwnedDict[str, BackendFactory] = OwnedDict("broadcast backends")
+        """Broadcast backend factories by URL scheme (the ``lanner_broadcast_backends`` hook)."""
         self._router: CompiledRouter[RouteTarget] = CompiledRouter()
         self._sinks: list[tuple[re.Pattern[str], Sink, bool]] = []
         self._middleware: list[object] = []
@@ -93,6 +102,8 @@ class App:
             config_sections=self._plugin_config_raw,
             on_loaded=self._set_plugin_names,
         )
+        self.broadcast: Broadcast = open_broadcast(broadcast, self, self.broadcast_backends)
+        """The broadcast hub: fan-out to WebSockets and SSE streams (see docs/broadcast.md)."""
 
     def __repr__(self) -> str:
         state = "serving" if self._server is not None else "assembling"
@@ -266,7 +277,8 @@ class App:
             middleware=[*assembly.middleware, *self._middleware],
             sinks=[*self._sinks, *plugin_sinks],
             error_handlers=dict(self.error_handlers),
-            lifespans=assembly.lifespans,
+            # The hub connects first and closes last, so plugins may use it.
+            lifespans=[self.broadcast.lifespan(), *assembly.lifespans],
             req_options=self.req_options,
             resp_options=self.resp_options,
             ws_ctx=WebSocketContext(self.ws_options),

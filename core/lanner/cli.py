@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Final, cast
 
 import click
 
+from lanner.broadcast.select import ENV_VAR as BROADCAST_ENV
 from lanner.plugins import PluginAssembly, _entry_points, describe_installed
 from lanner.plugins.defaults import ESSENTIAL_PLUGINS
 
@@ -66,6 +67,13 @@ def main() -> None:
     "--no-plugin-autoload",
     is_flag=True,
     help="Load no installed plugin; passed on as LANNER_DISABLE_PLUGIN_AUTOLOAD=1.",
+)
+@click.option(
+    "--broadcast",
+    metavar="URL",
+    default=None,
+    help="Backend URL for app.broadcast (memory://, redis://...); passed on as "
+    "LANNER_BROADCAST_URL.",
 )
 @click.option(
     "--ws",
@@ -150,6 +158,7 @@ def serve(
     log_level: str | None,
     disable_plugins: tuple[str, ...],
     no_plugin_autoload: bool,
+    broadcast: str | None,
     ws: str,
     ws_max_size: int,
     ws_ping_interval: float,
@@ -184,6 +193,8 @@ def serve(
         os.environ[_entry_points.DISABLE_ENV] = ",".join(sorted(names))
     if no_plugin_autoload:
         os.environ[_entry_points.AUTOLOAD_OFF_ENV] = "1"
+    if broadcast is not None:
+        os.environ[BROADCAST_ENV] = broadcast
     # Through the environment, so worker and reloaded processes get it too.
     os.environ[_h11_protocol.TIMEOUT_ENV] = f"{timeout_request_header:g}"
     _add_cwd_to_path()
