@@ -12,15 +12,15 @@ import asyncio
 import contextlib
 import inspect
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
 from lanner._headers import check_header
 from lanner._lifecycle import LiveConnections, stopped_by_server
 from lanner._middleware import MiddlewareChain
-from lanner._resources import Responder, RouteTarget
+from lanner._resources import RouteTarget
 from lanner._sse_stream import stream_sse
-from lanner._types import Headers, Message, Receive, Scope, Send
+from lanner._types import ErrorHandler, Headers, Message, Receive, Responder, Scope, Send, Sink
 from lanner.error_handlers import (
     handle_http_error,
     handle_http_status,
@@ -38,10 +38,8 @@ from lanner.sse import SSE_HEADERS, SSEvent
 from lanner.ws import _CLOSED as _WS_CLOSED
 from lanner.ws import WebSocket, WebSocketContext
 
-__all__ = ["ErrorHandler", "Server", "Sink", "accepts_ws"]
+__all__ = ["Server", "accepts_ws"]
 
-ErrorHandler = Callable[..., Awaitable[None]]
-Sink = Callable[..., Awaitable[None]]
 _HandlerEntry = tuple[ErrorHandler, bool]
 
 

@@ -11,9 +11,9 @@ from lanner import plugins as _plugins
 from lanner._middleware import check_middleware
 from lanner._owned import OwnedDict
 from lanner._resources import RouteTarget, build_route_target
-from lanner._serve import ErrorHandler, Server, Sink, accepts_ws
+from lanner._serve import Server, accepts_ws
 from lanner._spec_version import SERVED_SPECS, check_scope
-from lanner._types import Receive, Scope, Send
+from lanner._types import ErrorHandler, Receive, Scope, Send, Sink
 from lanner.error_handlers import logger
 from lanner.options import RequestOptions, ResponseOptions
 from lanner.plugins._config import resolve_section
