@@ -21,6 +21,7 @@ from lanner._middleware import MiddlewareChain
 from lanner._resources import RouteTarget
 from lanner._sse_stream import stream_sse
 from lanner._types import ErrorHandler, Headers, Message, Receive, Responder, Scope, Send, Sink
+from lanner._ws_settings import WebSocketSettings
 from lanner.error_handlers import (
     handle_http_error,
     handle_http_status,
@@ -35,8 +36,7 @@ from lanner.request import Request
 from lanner.response import Response
 from lanner.routing import CompiledRouter
 from lanner.sse import SSE_HEADERS, SSEvent
-from lanner.ws import _CLOSED as _WS_CLOSED
-from lanner.ws import WebSocket, WebSocketContext
+from lanner.ws import WebSocket
 
 __all__ = ["Server", "accepts_ws"]
 
@@ -103,7 +103,7 @@ class Server:
         lifespans: Sequence[contextlib.AbstractAsyncContextManager[Any]],
         req_options: RequestOptions,
         resp_options: ResponseOptions,
-        ws_ctx: WebSocketContext,
+        ws_ctx: WebSocketSettings,
         ping_interval: float | None,
         sse_send_timeout: float | None = None,
     ) -> None:
@@ -439,14 +439,8 @@ class Server:
         except Exception as ex:
             await self.handle_error(req, None, ex, params, ws)
         finally:
-            # PERF: "close if still open, stop the reader" written out with the
-            # connection's own fields: this runs once per connection. The close
-            # stays watched, so a client that does not read cannot hold it.
             try:
-                if ws._state is not _WS_CLOSED and ws._lost_code is None:
-                    await ws.close(final_code)
-                if ws._pump_task is not None:
-                    ws._stop_pump()
+                await ws._teardown(final_code)
             finally:
                 live.discard(ws)
 

@@ -14,12 +14,12 @@ from lanner._resources import RouteTarget, build_route_target
 from lanner._serve import Server, accepts_ws
 from lanner._spec_version import SERVED_SPECS, check_scope
 from lanner._types import ErrorHandler, Receive, Scope, Send, Sink
+from lanner._ws_settings import WebSocketSettings
 from lanner.error_handlers import logger
 from lanner.options import RequestOptions, ResponseOptions
 from lanner.plugins._config import resolve_section
 from lanner.routing import CompiledRouter
 from lanner.sse import SSEOptions
-from lanner.ws import WebSocketContext
 from lanner.ws_options import WebSocketOptions
 
 if TYPE_CHECKING:
@@ -233,7 +233,7 @@ class App:
             lifespans=assembly.lifespans,
             req_options=self.req_options,
             resp_options=self.resp_options,
-            ws_ctx=WebSocketContext(self.ws_options),
+            ws_ctx=WebSocketSettings(self.ws_options),
             ping_interval=self.sse_options.ping_interval,
             sse_send_timeout=self.sse_options.send_timeout,
         )
