@@ -1,12 +1,10 @@
 """The WebSocket connection handed to ``on_websocket`` responders.
 
-Lost-connection detection: ASGI servers on spec 2.4 or later (every current
-uvicorn implementation) raise on a send to a closed connection, and lanner
-turns that into :class:`~lanner.WebSocketDisconnected`; such connections run
-no background task at all. Only on older servers, and only while
-``ws_options.max_receive_queue`` is positive, does lanner start a small reader
-task that buffers client messages and notices the disconnect, so that an
-endpoint that only sends still learns the client has gone.
+Its neighbours: :mod:`lanner._ws_settings` (``ws_options`` checked and
+prepared once per app), :mod:`lanner._ws_reader` (how a connection learns the
+client has gone on servers before ASGI spec 2.4) and :mod:`lanner._lifecycle`
+(the send-timeout watchdog and shutdown, which call this module's ``_``-methods
+under "the app's side").
 """
 
 from __future__ import annotations
@@ -20,6 +18,7 @@ from lanner._headers import check_header
 from lanner._lifecycle import abort_transport, cancel_awaiting, is_pending, stopped_by_server
 from lanner._spec_version import WS_SPEC_FLAGS, ws_spec_flags
 from lanner._types import Message, Receive, Scope, Send
+from lanner._ws_reader import start_reader
 from lanner._ws_settings import (
     SENDABLE_STANDARD_CODES,
     WebSocketSettings,
@@ -579,25 +578,11 @@ class WebSocket:
         server_receive = self._receive
         self._receive = queue.get
         self._send = self._send_unless_lost
-        self._pump_task = asyncio.get_running_loop().create_task(
-            self._pump(server_receive, queue), name=f"lanner-ws-reader {self._scope.get('path')}"
-        )
+        name = f"lanner-ws-reader {self._scope.get('path')}"
+        self._pump_task = start_reader(server_receive, queue, self._note_lost, name)
 
-    async def _pump(self, server_receive: Receive, queue: asyncio.Queue[Message]) -> None:
-        while True:
-            try:
-                message = await server_receive()
-            except Exception:
-                # The server's receive failed: treat it as a lost connection so
-                # the app's pending receive and later sends end instead of hanging.
-                message = {"type": "websocket.disconnect", "code": _ABNORMAL_CLOSURE}
-            if message["type"] != "websocket.receive":
-                # Record the loss first: the queue may be full, and a sender
-                # must learn of it without waiting for the app to drain it.
-                self._lost_code = int(message.get("code") or _NO_STATUS_RECEIVED)
-                await queue.put(message)
-                return
-            await queue.put(message)
+    def _note_lost(self, code: int) -> None:
+        self._lost_code = code
 
     async def _send_unless_lost(self, message: Message) -> None:
         if self._lost_code is not None:
