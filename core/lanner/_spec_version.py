@@ -19,6 +19,7 @@ __all__ = [
     "WS_SPEC_FLAGS",
     "check_scope",
     "parse_version",
+    "unsupported_scope_type",
     "ws_spec_flags",
 ]
 
@@ -98,9 +99,7 @@ def check_scope(scope: Scope) -> None:
         return
     majors = _SUPPORTED_MAJORS.get(str(kind))
     if majors is None:
-        raise UnsupportedScopeError(
-            f"lanner serves ASGI 'http', 'websocket' and 'lifespan' scopes; got {kind!r}."
-        )
+        raise unsupported_scope_type(kind)
     if interface is not None and _major(interface) != _INTERFACE_MAJOR:
         raise UnsupportedScopeError(
             f"The server speaks ASGI {interface!r}, but lanner is an ASGI 3 application "
@@ -117,6 +116,13 @@ def check_scope(scope: Scope) -> None:
         _CHECKED.add(key)
         if kind != "lifespan" and isinstance(spec, str):
             SERVED_SPECS.add(spec)
+
+
+def unsupported_scope_type(kind: object) -> UnsupportedScopeError:
+    """The error for a scope type lanner does not serve (``"webtransport"``, say)."""
+    return UnsupportedScopeError(
+        f"lanner serves ASGI 'http', 'websocket' and 'lifespan' scopes; got {kind!r}."
+    )
 
 
 def _major(raw: object) -> int | None:
