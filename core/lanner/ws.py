@@ -81,7 +81,7 @@ class WebSocket:
         "_close_code",
         "_going_away",
         "_lost_code",
-        "_pump_task",
+        "_reader_task",
         "_receive",
         "_scope",
         "_send",
@@ -107,7 +107,7 @@ class WebSocket:
         self._state = _HANDSHAKE
         self._close_code: int | None = None
         self._lost_code: int | None = None
-        self._pump_task: asyncio.Task[None] | None = None
+        self._reader_task: asyncio.Task[None] | None = None
         # The awaitable of the latest send (the send-timeout watchdog checks it),
         # and why the connection failed if a send timed out.
         self._sending: object = None
@@ -225,7 +225,7 @@ class WebSocket:
         self._state = _OPEN
         settings = self._settings
         if settings.max_receive_queue and not self._server_reports_loss:
-            self._start_pump(settings.max_receive_queue)
+            self._start_reader(settings.max_receive_queue)
         if settings.max_message_size is not None:
             # PERF: the size check wraps receive only when a limit is set, so
             # apps without one pay nothing for it per message.
@@ -302,8 +302,8 @@ class WebSocket:
             # The close itself could not be sent in time: the connection is failed.
             stopped_by_server(asyncio.current_task())
         finally:
-            if self._pump_task is not None:
-                self._stop_pump()
+            if self._reader_task is not None:
+                self._stop_reader()
 
     # -- receiving ------------------------------------------------------------
     # PERF: each receive and send is one coroutine frame over the server's own
@@ -335,7 +335,7 @@ class WebSocket:
         self._state = _CLOSED
         self._lost_code = code
         self._close_code = code
-        self._stop_pump()
+        self._stop_reader()
         return WebSocketDisconnected(code, message.get("reason") or None)
 
     async def receive(self) -> str | bytes:
@@ -426,7 +426,7 @@ class WebSocket:
         self._state = _CLOSED
         self._lost_code = self._lost_code or _ABNORMAL_CLOSURE
         self._close_code = self._lost_code
-        self._stop_pump()
+        self._stop_reader()
         return WebSocketDisconnected(self._lost_code, self._timed_out)
 
     def _on_timed_out(self) -> WebSocketDisconnected:
@@ -434,7 +434,7 @@ class WebSocket:
         stopped_by_server(asyncio.current_task())
         self._state = _CLOSED
         self._close_code = self._lost_code
-        self._stop_pump()
+        self._stop_reader()
         return WebSocketDisconnected(self._lost_code or _ABNORMAL_CLOSURE, self._timed_out)
 
     async def send_text(self, payload: str) -> None:
@@ -545,8 +545,8 @@ class WebSocket:
         # PERF: written with the fields, not ready/closed: this runs once per connection.
         if self._state is not _CLOSED and self._lost_code is None:
             await self.close(code)
-        if self._pump_task is not None:
-            self._stop_pump()
+        if self._reader_task is not None:
+            self._stop_reader()
 
     def _pending_send(self) -> object | None:
         sending = self._sending
@@ -573,13 +573,13 @@ class WebSocket:
 
     # -- lost-connection fallback for servers before ASGI spec 2.4 -----------------
 
-    def _start_pump(self, max_queue: int) -> None:
+    def _start_reader(self, max_queue: int) -> None:
         queue: asyncio.Queue[Message] = asyncio.Queue(max_queue)
         server_receive = self._receive
         self._receive = queue.get
         self._send = self._send_unless_lost
         name = f"lanner-ws-reader {self._scope.get('path')}"
-        self._pump_task = start_reader(server_receive, queue, self._note_lost, name)
+        self._reader_task = start_reader(server_receive, queue, self._note_lost, name)
 
     def _note_lost(self, code: int) -> None:
         self._lost_code = code
@@ -589,8 +589,8 @@ class WebSocket:
             raise OSError("the client has disconnected")
         await self._server_send(message)
 
-    def _stop_pump(self) -> None:
-        task = self._pump_task
+    def _stop_reader(self) -> None:
+        task = self._reader_task
         if task is not None:
-            self._pump_task = None
+            self._reader_task = None
             task.cancel()
