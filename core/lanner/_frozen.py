@@ -307,6 +307,8 @@ class FrozenApp:
             await self.handle_error(req, None, ex, params, ws)
         finally:
             try:
-                await ws._teardown(final_code)
+                closing = ws._teardown(final_code)
+                if closing is not None:
+                    await closing
             finally:
                 live.discard(ws)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Coroutine, Iterable, Mapping
 from typing import Any, Final
 
 from lanner._headers import check_header
@@ -535,18 +535,21 @@ class WebSocket:
 
     # -- the app's side: teardown, send timeout and shutdown -----------------
 
-    async def _teardown(self, code: int) -> None:
-        """Close with ``code`` unless closed already, and stop the fallback reader.
+    def _teardown(self, code: int) -> Coroutine[Any, Any, None] | None:
+        """End the connection once its responder has returned (or raised).
 
-        The app calls this once its responder has returned (or raised). The
-        close stays watched by the send timeout, so a client that does not read
-        cannot hold it.
+        Returns the close with ``code`` for the app to await, unless the
+        connection is closed already; then it only stops the fallback reader
+        (a close stops it too). The close stays watched by the send timeout, so
+        a client that does not read cannot hold it.
         """
-        # PERF: written with the fields, not ready/closed: this runs once per connection.
+        # PERF: a plain method handing back close()'s coroutine, not an async one
+        # awaiting it: no extra coroutine frame on a path run once per connection.
         if self._state is not _CLOSED and self._lost_code is None:
-            await self.close(code)
+            return self.close(code)
         if self._reader_task is not None:
             self._stop_reader()
+        return None
 
     def _pending_send(self) -> object | None:
         sending = self._sending
