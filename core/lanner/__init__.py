@@ -4,6 +4,13 @@ from importlib.metadata import PackageNotFoundError, version
 
 from lanner._tasks import create_task
 from lanner.app import App
+from lanner.broadcast import (
+    Broadcast,
+    BroadcastBackend,
+    BroadcastMessage,
+    BroadcastUnavailable,
+    SubscriberTooSlow,
+)
 from lanner.errors import (
     HTTPBadRequest,
     HTTPConflict,
@@ -52,6 +59,10 @@ except PackageNotFoundError:  # a source tree on sys.path that was never install
 
 __all__ = [
     "App",
+    "Broadcast",
+    "BroadcastBackend",
+    "BroadcastMessage",
+    "BroadcastUnavailable",
     "HTTPBadRequest",
     "HTTPConflict",
     "HTTPContentTooLarge",
@@ -82,6 +93,7 @@ __all__ = [
     "RouteConflictError",
     "SSEOptions",
     "SSEvent",
+    "SubscriberTooSlow",
     "UnsupportedError",
     "UnsupportedScopeError",
     "WebSocket",

@@ -5,9 +5,11 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from lanner import plugins as _plugins
+from lanner._checks import ERROR_HANDLER_SHAPE, is_error_handler
 from lanner._frozen import FrozenApp, accepts_ws
 from lanner._middleware import check_middleware
 from lanner._owned import OwnedDict
@@ -15,6 +17,9 @@ from lanner._resources import RouteTarget, build_route_target
 from lanner._spec_version import SERVED_SPECS, check_scope, unsupported_scope_type
 from lanner._types import ErrorHandler, Receive, Scope, Send, Sink
 from lanner._ws_settings import WebSocketSettings
+from lanner.broadcast.backend import BackendFactory
+from lanner.broadcast.hub import Broadcast
+from lanner.broadcast.select import open_broadcast
 from lanner.error_handlers import logger
 from lanner.options import RequestOptions, ResponseOptions
 from lanner.plugins._config import resolve_section
@@ -38,13 +43,17 @@ class App:
     Args:
         middleware: One middleware object or a sequence of them; see
             :meth:`add_middleware`.
-        plugins: In-process plugin objects (modules, classes or instances with
+        plugins: In-process plugin objects (modules, or instances with
             ``@lanner.hookimpl`` methods), called in this order.
         autoload_plugins: ``True`` loads every installed plugin (entry-point
-            group ``lanner``); ``False`` none; a list of names only those.
+            group ``lanner``); ``False`` none; a list of names only those, in
+            that call order (``LANNER_PLUGINS``, if set, orders them instead).
         disable_plugins: Names of plugins never to load (or import).
         plugin_config: Configuration per plugin name; values may be
             ``{"$env": "VAR"}`` or ``{"$file": "path"}``.
+        broadcast: The broadcast backend URL for :attr:`broadcast` (such as
+            ``"memory://?history=100"`` or ``"redis://localhost:6379/0"``);
+            default ``LANNER_BROADCAST_URL``, else ``"memory://"``.
 
     The app is assembled when created (plugins are loaded and their
     contributions are visible in ``app.ws_options`` and friends) and frozen at
@@ -60,6 +69,7 @@ class App:
         autoload_plugins: bool | Sequence[str] = True,
         disable_plugins: Sequence[str] = (),
         plugin_config: Mapping[str, Any] | None = None,
+        broadcast: str | None = None,
     ) -> None:
         self.req_options = RequestOptions()
         """How requests are read: media handlers and body size limit."""
@@ -73,10 +83,14 @@ class App:
             "error handlers"
         )
         """Error handler per exception class, after plugin precedence."""
+        self.broadcast_backends: OwnedDict[str, BackendFactory] = OwnedDict("broadcast backends")
+        """Broadcast backend factories by URL scheme (the ``lanner_broadcast_backends`` hook)."""
         self._router: CompiledRouter[RouteTarget] = CompiledRouter()
         self._sinks: list[tuple[re.Pattern[str], Sink, bool]] = []
         self._middleware: list[object] = []
         self._plugin_config_raw: dict[str, Any] = dict(plugin_config or {})
+        self._plugin_names: tuple[str, ...] = ()
+        self._plugin_state: dict[str, SimpleNamespace] = {}
         self._frozen: FrozenApp | None = None
         if middleware is not None:
             self.add_middleware(middleware)
@@ -86,7 +100,10 @@ class App:
             autoload=autoload_plugins,
             disable=disable_plugins,
             config_sections=self._plugin_config_raw,
+            on_loaded=self._set_plugin_names,
         )
+        self.broadcast: Broadcast = open_broadcast(broadcast, self, self.broadcast_backends)
+        """The broadcast hub: fan-out to WebSockets and SSE streams (see docs/broadcast.md)."""
 
     def __repr__(self) -> str:
         state = "serving" if self._frozen is not None else "assembling"
@@ -97,9 +114,42 @@ class App:
     def plugin_config(self, name: str) -> dict[str, Any]:
         """Return plugin ``name``'s config section with ``$env``/``$file`` resolved.
 
-        Returns an empty dict when the app gives no config for it.
+        Returns an empty dict when the app gives no config for a loaded plugin.
+        ``$env`` values are always strings: convert them in the plugin.
+
+        Raises:
+            ValueError: ``name`` is neither a loaded plugin nor a section of
+                ``plugin_config`` (a typo would otherwise read as "no config").
         """
+        self._check_plugin_name(name, "plugin_config")
         return resolve_section(self._plugin_config_raw, name)
+
+    def plugin_state(self, name: str) -> SimpleNamespace:
+        """Return plugin ``name``'s state for this app: a namespace it may set attributes on.
+
+        One namespace per plugin and app, created empty on first use, so hooks
+        of one plugin can share objects (a connection pool its lifespan opens
+        and its middleware uses) without module globals or attributes on the
+        app. Other plugins' state is theirs: read it only where documented.
+
+        Raises:
+            ValueError: ``name`` is not a loaded plugin.
+        """
+        self._check_plugin_name(name, "plugin_state", sections=False)
+        return self._plugin_state.setdefault(name, SimpleNamespace())
+
+    def _set_plugin_names(self, names: list[str]) -> None:
+        self._plugin_names = tuple(names)
+
+    def _check_plugin_name(self, name: str, method: str, *, sections: bool = True) -> None:
+        if name in self._plugin_names or (sections and name in self._plugin_config_raw):
+            return
+        raise ValueError(
+            f"app.{method}({name!r}): no loaded plugin is named {name!r} (loaded: "
+            f"{', '.join(self._plugin_names) or 'none'}). Use the plugin's name as "
+            "`lanner plugins --app` shows it (its entry-point name, or an in-process "
+            "plugin's `name` attribute)."
+        )
 
     @property
     def plugin_assembly(self) -> PluginAssembly:
@@ -173,11 +223,8 @@ class App:
             classes: list[object] = list(given)
         else:
             classes = [given]  # one class; anything else is refused below
-        if not inspect.iscoroutinefunction(handler):
-            raise TypeError(
-                f"Error handler {handler!r} must be a coroutine function "
-                "(async def handler(req, resp, ex, params, *, ws=None))."
-            )
+        if not is_error_handler(handler):
+            raise TypeError(f"Error handler {handler!r} must be {ERROR_HANDLER_SHAPE}.")
         checked: list[type[BaseException]] = []
         for cls in classes:
             if not (isinstance(cls, type) and issubclass(cls, BaseException)):
@@ -230,7 +277,8 @@ class App:
             middleware=[*assembly.middleware, *self._middleware],
             sinks=[*self._sinks, *plugin_sinks],
             error_handlers=dict(self.error_handlers),
-            lifespans=assembly.lifespans,
+            # The hub connects first and closes last, so plugins may use it.
+            lifespans=[self.broadcast.lifespan(), *assembly.lifespans],
             req_options=self.req_options,
             resp_options=self.resp_options,
             ws_settings=WebSocketSettings(self.ws_options),

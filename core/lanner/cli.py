@@ -7,7 +7,8 @@ processes uvicorn starts for ``--reload`` and ``--workers`` obey them too.
 
 ``lanner plugins`` prints a JSON list of installed plugins (``--all`` adds the
 default ones); ``--app MODULE:APP`` instead shows what each plugin of that app
-provides and what a higher layer or the app author overrode. A plugin that
+provides, what a higher layer or the app author overrode, and any conflict
+(which also makes the command exit with status 1). A plugin that
 fails to import is listed with its error; the command still succeeds.
 """
 
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Final, cast
 
 import click
 
+from lanner.broadcast.select import ENV_VAR as BROADCAST_ENV
 from lanner.plugins import PluginAssembly, _entry_points, describe_installed
 from lanner.plugins.defaults import ESSENTIAL_PLUGINS
 
@@ -65,6 +67,13 @@ def main() -> None:
     "--no-plugin-autoload",
     is_flag=True,
     help="Load no installed plugin; passed on as LANNER_DISABLE_PLUGIN_AUTOLOAD=1.",
+)
+@click.option(
+    "--broadcast",
+    metavar="URL",
+    default=None,
+    help="Backend URL for app.broadcast (memory://, redis://...); passed on as "
+    "LANNER_BROADCAST_URL.",
 )
 @click.option(
     "--ws",
@@ -149,6 +158,7 @@ def serve(
     log_level: str | None,
     disable_plugins: tuple[str, ...],
     no_plugin_autoload: bool,
+    broadcast: str | None,
     ws: str,
     ws_max_size: int,
     ws_ping_interval: float,
@@ -183,6 +193,8 @@ def serve(
         os.environ[_entry_points.DISABLE_ENV] = ",".join(sorted(names))
     if no_plugin_autoload:
         os.environ[_entry_points.AUTOLOAD_OFF_ENV] = "1"
+    if broadcast is not None:
+        os.environ[BROADCAST_ENV] = broadcast
     # Through the environment, so worker and reloaded processes get it too.
     os.environ[_h11_protocol.TIMEOUT_ENV] = f"{timeout_request_header:g}"
     _add_cwd_to_path()
@@ -236,6 +248,14 @@ def plugins_command(show_all: bool, app_ref: str | None) -> None:
             )
         report = assembly.report(cast("App", app))
         entries = [e for e in report if show_all or e["layer"] != "default"]
+        app_sinks = [pattern.pattern for pattern, _, _ in getattr(app, "_sinks", ())]
+        conflicts = assembly.open_conflicts(app_sinks)
+        if conflicts:
+            click.echo(json.dumps(entries, indent=2))
+            raise click.ClickException(
+                f"{app_ref} will not start: "
+                + "\n".join(conflict.message() for conflict in conflicts)
+            )
     click.echo(json.dumps(entries, indent=2))
 
 
@@ -260,7 +280,9 @@ def _import_app(ref: str) -> object:
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:
-        raise click.ClickException(f"Could not import {module_name!r}: {exc!r}") from exc
+        # Keep the notes: the one naming the plugin whose hook raised is the useful part.
+        notes = "".join(f"\n{note}" for note in getattr(exc, "__notes__", ()))
+        raise click.ClickException(f"Could not import {module_name!r}: {exc!r}{notes}") from exc
     obj: object = module
     for part in attr.split("."):
         try:

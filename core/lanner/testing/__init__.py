@@ -4,6 +4,7 @@ from lanner.testing._http import Result, StreamedResult
 from lanner.testing._pipe import QUEUE_SIZE
 from lanner.testing._sse_parser import ParsedEvent, SSEParser
 from lanner.testing._ws import SimulatedWebSocket
+from lanner.testing.broadcast_kit import BroadcastCheck, broadcast_checks
 from lanner.testing.client import SyncStreamedResult, TestClient
 from lanner.testing.conductor import ASGIConductor
 from lanner.testing.plugin_app import plugin_app
@@ -12,6 +13,7 @@ from lanner.testing.server import LiveServer, free_port, serve
 __all__ = [
     "QUEUE_SIZE",
     "ASGIConductor",
+    "BroadcastCheck",
     "LiveServer",
     "ParsedEvent",
     "Result",
@@ -20,6 +22,7 @@ __all__ = [
     "StreamedResult",
     "SyncStreamedResult",
     "TestClient",
+    "broadcast_checks",
     "free_port",
     "plugin_app",
     "serve",
