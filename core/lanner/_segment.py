@@ -54,10 +54,8 @@ class SegmentSplitter:
     )
 
     def __init__(self, literals: Sequence[str], converters: Sequence[Converter | None]) -> None:
-        if len(literals) != len(converters) + 1 or not converters:
-            raise ValueError("a segment needs one literal more than it has fields, and a field")
-        if not all(literals[1:-1]):
-            raise ValueError("fields in one segment must be separated by literal text")
+        # The template parser guarantees the shape: at least one field, and
+        # non-empty literal text between each two.
         self.literals: Final = tuple(literals)
         self._converters: Final = tuple(converters)
         self._head: Final = literals[0]
@@ -107,8 +105,7 @@ class SegmentSplitter:
                 return None
             texts.append(segment[at + size : stop])
             stop = at
-        if stop < low:
-            return None
+        # The length check and `low` keep the first field non-empty here.
         texts.append(segment[low - 1 : stop])
         texts.reverse()
         return texts
