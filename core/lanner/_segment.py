@@ -44,12 +44,14 @@ class SegmentSplitter:
 
     __slots__ = (
         "_converters",
+        "_converts",
         "_head",
         "_inner",
+        "_low",
         "_minimum",
         "_syntax",
         "_tail",
-        "_typed",
+        "_tail_size",
         "literals",
     )
 
@@ -60,71 +62,93 @@ class SegmentSplitter:
         self._converters: Final = tuple(converters)
         self._head: Final = literals[0]
         self._tail: Final = literals[-1]
+        self._low: Final = len(self._head) + 1
+        self._tail_size: Final = len(self._tail)
+        # (field index, convert) for each typed field: plain fields keep their text.
+        self._converts: Final = tuple(
+            (index, converter.convert)
+            for index, converter in enumerate(converters)
+            if converter is not None
+        )
         # Right to left: the literals between fields, each with its length.
         self._inner: Final = tuple((text, len(text)) for text in reversed(literals[1:-1]))
         self._minimum: Final = sum(map(len, literals)) + len(converters)
-        self._typed: Final = any(converter is not None for converter in converters)
         self._syntax: Final = tuple(
             None if converter is None else re.compile(converter.pattern) for converter in converters
         )
 
-    def __call__(self, segment: str) -> list[Any] | None:
-        """Return the converted field values for ``segment``, or ``None`` if it does not match.
+    def matcher(self) -> Callable[[str], list[Any] | None]:
+        """Return the per-request function: the field values for a segment, or ``None``.
 
-        PERF: this runs per request for every segment-mixing candidate, so the
-        usual case is a handful of C-level string calls.
+        It places each literal as far right as it can go, right to left; no
+        valid split puts a literal further right, so none fits if this fails.
+        PERF: it runs per request for every segment-mixing candidate, so it is a
+        closure over locals doing a handful of C-level string calls, with the
+        usual two-field shape unrolled.
         """
-        if (
-            len(segment) < self._minimum
-            or not segment.startswith(self._head)
-            or not segment.endswith(self._tail)
-        ):
-            return None
-        texts = self._rightmost(segment)
-        if texts is None:
-            return None
-        if not self._typed:
+        head, tail, minimum = self._head, self._tail, self._minimum
+        low = self._low  # the first field is not empty
+        tail_size, converts, fallback, inner = (
+            self._tail_size,
+            self._converts,
+            self._fallback,
+            self._inner,
+        )
+        pair = len(inner) == 1
+        literal, size = inner[0] if pair else ("", 0)
+
+        def split(segment: str) -> list[Any] | None:
+            if len(segment) < minimum or not segment.startswith(head) or not segment.endswith(tail):
+                return None
+            stop = len(segment) - tail_size
+            texts: list[Any]
+            if pair:
+                # Ends at least one character before `stop`: the next field is not empty.
+                at = segment.rfind(literal, low, stop - 1)
+                if at == -1:
+                    return None
+                texts = [segment[low - 1 : at], segment[at + size : stop]]
+            else:
+                texts = []
+                for text, length in inner:
+                    at = segment.rfind(text, low, stop - 1)
+                    if at == -1:
+                        return None
+                    texts.append(segment[at + length : stop])
+                    stop = at
+                # The length check and `low` keep the first field non-empty here.
+                texts.append(segment[low - 1 : stop])
+                texts.reverse()
+            for index, convert in converts:
+                value = convert(texts[index])
+                if value is None:
+                    return fallback(segment, texts)
+                texts[index] = value
             return texts
-        values = self._convert(texts)
-        if values is not None:
-            return values
+
+        return split
+
+    def _fallback(self, segment: str, texts: list[Any]) -> list[Any] | None:
+        """Decide after a converter refused a field of the rightmost split.
+
+        ``texts`` holds values up to the refused field and texts after it.
+        """
         if self._syntax_holds(texts):
             return None  # this is the split; a converter refused its text
-        texts = self._longest(segment)
-        return None if texts is None else self._convert(texts)
-
-    def _rightmost(self, segment: str) -> list[str] | None:
-        """Split with every literal as far right as it can go, or ``None`` if none fits."""
-        low = len(self._head) + 1  # the first field is not empty
-        stop = len(segment) - len(self._tail)
-        texts: list[str] = []
-        for text, size in self._inner:
-            # Ends at least one character before `stop`: the next field is not empty.
-            at = segment.rfind(text, low, stop - 1)
-            if at == -1:
-                return None
-            texts.append(segment[at + size : stop])
-            stop = at
-        # The length check and `low` keep the first field non-empty here.
-        texts.append(segment[low - 1 : stop])
-        texts.reverse()
-        return texts
-
-    def _convert(self, texts: list[str]) -> list[Any] | None:
-        values: list[Any] = []
-        for converter, text in zip(self._converters, texts):  # noqa: B905 (same length)
-            if converter is None:
-                values.append(text)
-                continue
-            value = converter.convert(text)
+        split = self._longest(segment)
+        if split is None:
+            return None
+        for index, convert in self._converts:
+            value = convert(split[index])
             if value is None:
                 return None
-            values.append(value)
-        return values
+            split[index] = value
+        return split
 
-    def _syntax_holds(self, texts: list[str]) -> bool:
+    def _syntax_holds(self, texts: list[Any]) -> bool:
+        # A converted value (not a str) passed its converter, hence its syntax.
         return all(
-            syntax is None or syntax.fullmatch(text) is not None
+            syntax is None or not isinstance(text, str) or syntax.fullmatch(text) is not None
             for syntax, text in zip(self._syntax, texts)  # noqa: B905 (same length)
         )
 

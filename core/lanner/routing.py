@@ -36,6 +36,7 @@ __all__ = ["CompiledRouter", "RouteConflictError"]
 T = TypeVar("T")
 
 _Convert = Callable[[str], Any]
+_Split = Callable[[str], "list[Any] | None"]
 _FIELD: Final = re.compile(r"\{([^{}]*)\}")
 
 
@@ -105,7 +106,7 @@ class _Node(Generic[T]):
     Attributes:
         literals: Child per literal segment text.
         compound: ``(splitter, child)`` per segment mixing literal text and
-            fields, in the order added; the splitter returns the converted
+            fields, in the order added; the split function returns the converted
             field values or ``None``.
         fields: ``(convert, child)`` per whole-segment field except ``tail``;
             ``convert`` is ``None`` for a plain field.
@@ -131,7 +132,7 @@ class _Node(Generic[T]):
 
     def __init__(self) -> None:
         self.literals: dict[str, _Node[T]] = {}
-        self.compound: tuple[tuple[SegmentSplitter, _Node[T]], ...] = ()
+        self.compound: tuple[tuple[_Split, _Node[T]], ...] = ()
         self.fields: tuple[tuple[_Convert | None, _Node[T]], ...] = ()
         self.tail: tuple[_Convert | None, _Node[T]] | None = None
         self.literal_only = True
@@ -162,7 +163,7 @@ class _Node(Generic[T]):
         node = self._children.get(key)
         if node is None:
             node = self._children[key] = _Node()
-            self.compound = (*self.compound, (_splitter(parts), node))
+            self.compound = (*self.compound, (_splitter(parts).matcher(), node))
             self._refresh()
         return node
 
