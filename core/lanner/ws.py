@@ -16,8 +16,16 @@ import enum
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+from lanner._headers import check_header
+from lanner._lifecycle import abort_transport, cancel_awaiting, is_pending, stopped_by_server
+from lanner._spec_version import parse_version
 from lanner._types import Message, Receive, Scope, Send
-from lanner.errors import PayloadTypeError, WebSocketDisconnected
+from lanner.errors import (
+    MediaPayloadTypeError,
+    PayloadTypeError,
+    UnsupportedError,
+    WebSocketDisconnected,
+)
 from lanner.media.base import BinaryBaseHandlerWS, TextBaseHandlerWS
 from lanner.ws_options import ERROR_CLOSE_FALLBACK, WebSocketOptions, WebSocketPayloadType
 
@@ -30,6 +38,7 @@ _BINARY: Final = WebSocketPayloadType.BINARY
 # are reserved for local use and never sent; 1016-2999 belong to the protocol.
 _SENDABLE_STANDARD: Final = frozenset({1000, 1001, 1002, 1003, *range(1007, 1015)})
 
+_GOING_AWAY: Final = 1001
 _NO_STATUS_RECEIVED: Final = 1005
 _ABNORMAL_CLOSURE: Final = 1006
 _MESSAGE_TOO_BIG: Final = 1009
@@ -41,6 +50,18 @@ _MAX_CLOSE_REASON_BYTES: Final = 123
 def is_sendable_close_code(code: int) -> bool:
     """Return whether ``code`` may be sent in a WebSocket Close frame."""
     return code in _SENDABLE_STANDARD or 3000 <= code <= 4999
+
+
+def _unsendable_text(where: str, exc: UnicodeEncodeError) -> ValueError:
+    # The server encodes TEXT to UTF-8 and raises before it touches the
+    # connection, which therefore stays open for the responder to carry on.
+    bad = exc.object[exc.start : exc.end]
+    return ValueError(
+        f"{where}: the text cannot be sent, because a WebSocket TEXT message must be "
+        f"UTF-8 and {bad!r} at index {exc.start} is a lone surrogate, not a Unicode "
+        "character. Remove or replace it (text.encode('utf-8', 'replace').decode() "
+        "turns it into '?'), or send bytes with send_data(); the connection is still open."
+    )
 
 
 def _check_close_reason(reason: str, where: str) -> None:
@@ -80,6 +101,7 @@ class WebSocketContext:
         "error_close_code",
         "max_message_size",
         "max_receive_queue",
+        "send_timeout",
         "text_deserialize",
         "text_serialize",
     )
@@ -113,29 +135,40 @@ class WebSocketContext:
                 f"positive number of bytes; got {limit!r}."
             )
         self.max_message_size = limit
+        self.send_timeout = _check_send_timeout(options.send_timeout)
 
 
-def _parse_spec_version(raw: str) -> tuple[int, int]:
-    try:
-        major, _, minor = raw.partition(".")
-        return int(major), int(minor or 0)
-    except ValueError:
-        return (2, 0)
+def _check_send_timeout(value: object) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1e9:
+        raise ValueError(
+            "ws_options.send_timeout must be None (no limit) or a positive number of "
+            f"seconds; got {value!r}."
+        )
+    return float(value)
 
 
 # PERF: servers report one or two spec_version strings; parse each once.
-_SPEC_FLAGS: dict[str, tuple[bool, bool]] = {}
+_SPEC_FLAGS: dict[str, tuple[bool, bool, bool]] = {}
 
 
-def _spec_flags(scope: Scope) -> tuple[bool, bool]:
-    """Return (close reasons supported, sends to a lost client raise) for a scope."""
+def _spec_flags(scope: Scope) -> tuple[bool, bool, bool]:
+    """Return what the server's WebSocket spec version provides.
+
+    (close reasons (2.3), errors on a send to a lost client (2.4), headers on
+    accept (2.1)); a missing version is 2.0, ASGI's default.
+    """
     asgi = scope.get("asgi")
     raw = asgi.get("spec_version", "2.0") if asgi else "2.0"
     flags = _SPEC_FLAGS.get(raw)
     if flags is None:
         raw = str(raw)
-        version = _parse_spec_version(raw)
-        flags = (version >= (2, 3), version >= (2, 4))
+        try:
+            version = parse_version(raw)
+        except ValueError:
+            version = (2, 0)  # the app refuses such a scope; a bare WebSocket assumes 2.0
+        flags = (version >= (2, 3), version >= (2, 4), version >= (2, 1))
         if len(_SPEC_FLAGS) < 16:
             _SPEC_FLAGS[raw] = flags
     return flags
@@ -153,16 +186,19 @@ class WebSocket:
     __slots__ = (
         "_close_code",
         "_ctx",
+        "_going_away",
         "_lost_code",
         "_pump_task",
         "_receive",
         "_scope",
         "_send",
+        "_sending",
         "_server_reports_loss",
         "_server_send",
         "_state",
         "_subprotocols",
         "_supports_reason",
+        "_timed_out",
         "_unbounded_receive",
     )
 
@@ -176,10 +212,16 @@ class WebSocket:
         self._close_code: int | None = None
         self._lost_code: int | None = None
         self._pump_task: asyncio.Task[None] | None = None
+        # The awaitable of the latest send (the send-timeout watchdog checks it),
+        # and why the connection failed if a send timed out.
+        self._sending: object = None
+        self._timed_out: str | None = None
+        # Set when the server starts shutting down during the handshake.
+        self._going_away = False
         # Close reasons arrived in ASGI spec 2.3; errors on a lost send in 2.4.
         asgi = scope.get("asgi")
         flags = _SPEC_FLAGS.get(asgi.get("spec_version")) if asgi else None
-        self._supports_reason, self._server_reports_loss = flags or _spec_flags(scope)
+        self._supports_reason, self._server_reports_loss, _ = flags or _spec_flags(scope)
         self._subprotocols: tuple[str, ...] | None = None
 
     def __repr__(self) -> str:
@@ -219,6 +261,16 @@ class WebSocket:
         return self._close_code if self._close_code is not None else self._lost_code
 
     @property
+    def supports_accept_headers(self) -> bool:
+        """Whether the server can send headers with the handshake response.
+
+        ASGI servers on WebSocket spec 2.1 or later can (every current
+        uvicorn); on older ones ``accept(headers=...)`` raises
+        :class:`~lanner.UnsupportedError` rather than drop them.
+        """
+        return _spec_flags(self._scope)[2]
+
+    @property
     def error_close_code(self) -> int:
         """The close code for an unhandled error (``ws_options.error_close_code``)."""
         return self._ctx.error_close_code
@@ -234,12 +286,17 @@ class WebSocket:
 
         Args:
             subprotocol: One of :attr:`subprotocols` to select, or ``None``.
-            headers: Extra response headers for the handshake's 101 response.
+            headers: Extra response headers for the handshake's 101 response
+                (not ``Sec-WebSocket-Protocol``: pass ``subprotocol`` for that).
 
         Raises:
             RuntimeError: The connection was already accepted.
             ValueError: ``subprotocol`` is not one the client offered (a real
-                client would fail the handshake on it).
+                client would fail the handshake on it), ``headers`` has a
+                ``Sec-WebSocket-Protocol`` header, or a header cannot be sent
+                (as for ``resp.set_header``).
+            UnsupportedError: ``headers`` were given but the server cannot send
+                them (see :attr:`supports_accept_headers`).
             WebSocketDisconnected: The connection was closed (by the app) or the
                 client left before the handshake completed.
         """
@@ -262,10 +319,7 @@ class WebSocket:
             raise WebSocketDisconnected(self.close_code or _ABNORMAL_CLOSURE)
         message: Message = {"type": "websocket.accept", "subprotocol": subprotocol}
         if headers:
-            items = headers.items() if isinstance(headers, Mapping) else headers
-            message["headers"] = [
-                (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in items
-            ]
+            message["headers"] = self._accept_headers(headers)
         try:
             await self._server_send(message)
         except OSError as exc:
@@ -281,14 +335,40 @@ class WebSocket:
             # apps without one pay nothing for it per message.
             self._unbounded_receive: Receive = self._receive
             self._receive = self._receive_within_limit
+        if self._going_away:
+            await self._go_away()
 
-    async def close(self, code: int = 1000, reason: str | None = None) -> None:
+    def _accept_headers(
+        self, headers: Mapping[str, str] | Iterable[tuple[str, str]]
+    ) -> list[tuple[bytes, bytes]]:
+        items = list(headers.items() if isinstance(headers, Mapping) else headers)
+        if not items:
+            return []
+        for name, value in items:
+            check_header(name, value)
+            if name.lower() == "sec-websocket-protocol":
+                raise ValueError(
+                    "accept(headers=...) has a Sec-WebSocket-Protocol header; select the "
+                    "subprotocol with accept(subprotocol=...) instead, which also checks "
+                    "that the client offered it."
+                )
+        if not self.supports_accept_headers:
+            asgi = self._scope.get("asgi") or {}
+            raise UnsupportedError(
+                "accept(headers=...): this server reports ASGI WebSocket spec "
+                f"{asgi.get('spec_version', '2.0')!r}, which cannot send handshake headers "
+                "(2.1 or later can); drop the headers or use a newer server."
+            )
+        return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in items]
+
+    async def close(self, code: int | None = 1000, reason: str | None = None) -> None:
         """Close the connection; before :meth:`accept`, deny the handshake (HTTP 403).
 
         Closing an already-closed connection does nothing.
 
         Args:
-            code: The close code: 1000-1003, 1007-1014 or 3000-4999.
+            code: The close code: 1000-1003, 1007-1014 or 3000-4999; ``None``
+                means 1000 (Normal Closure).
             reason: A short text sent with the code where the server supports
                 it (ASGI spec 2.3+); defaults to ``ws_options.default_close_reasons``.
 
@@ -296,8 +376,10 @@ class WebSocket:
             ValueError: ``code`` cannot be sent in a Close frame, or ``reason``
                 is longer than 123 bytes in UTF-8; the connection stays as it was.
         """
+        if code is None:
+            code = 1000
         # PERF: is_sendable_close_code() written out; this runs once per connection.
-        if code not in _SENDABLE_STANDARD and not 3000 <= code <= 4999:
+        elif code not in _SENDABLE_STANDARD and not 3000 <= code <= 4999:
             raise ValueError(
                 f"WebSocket close code {code} cannot be sent: use 1000-1003, "
                 "1007-1014 or an application code in 3000-4999."
@@ -314,9 +396,15 @@ class WebSocket:
             if text:
                 message["reason"] = text
         try:
-            await self._server_send(message)
+            self._sending = sending = self._server_send(message)
+            await sending
         except OSError:
             pass  # the client already left; the connection is closed either way
+        except asyncio.CancelledError:
+            if self._timed_out is None:
+                raise
+            # The close itself could not be sent in time: the connection is failed.
+            stopped_by_server(asyncio.current_task())
         finally:
             if self._pump_task is not None:
                 self._stop_pump()
@@ -413,8 +501,9 @@ class WebSocket:
 
         Raises:
             WebSocketDisconnected: The client has gone.
-            Exception: Whatever the decoder raises for a bad payload (for JSON,
-                ``json.JSONDecodeError``); the connection stays usable.
+            MediaMalformedError: The payload does not decode (a ``ValueError``;
+                every built-in handler raises it), or no handler is set for its
+                type (then also a ``PayloadTypeError``); the connection stays usable.
         """
         if self._state is not _OPEN:
             raise self._not_open()
@@ -423,14 +512,14 @@ class WebSocket:
         if text is not None:
             decode_text = self._ctx.text_deserialize
             if decode_text is None:
-                raise PayloadTypeError("No media handler is set for TEXT WebSocket messages.")
+                raise MediaPayloadTypeError("TEXT")
             return decode_text(text)
         data = message.get("bytes")
         if data is None:
             raise self._on_disconnect(message)
         decode_binary = self._ctx.binary_deserialize
         if decode_binary is None:
-            raise PayloadTypeError("No media handler is set for BINARY WebSocket messages.")
+            raise MediaPayloadTypeError("BINARY")
         return decode_binary(data)
 
     # -- sending --------------------------------------------------------------
@@ -442,13 +531,24 @@ class WebSocket:
         self._lost_code = self._lost_code or _ABNORMAL_CLOSURE
         self._close_code = self._lost_code
         self._stop_pump()
-        return WebSocketDisconnected(self._lost_code)
+        return WebSocketDisconnected(self._lost_code, self._timed_out)
+
+    def _on_timed_out(self) -> WebSocketDisconnected:
+        # The watchdog cancelled the task blocked in this connection's send.
+        stopped_by_server(asyncio.current_task())
+        self._state = _CLOSED
+        self._close_code = self._lost_code
+        self._stop_pump()
+        return WebSocketDisconnected(self._lost_code or _ABNORMAL_CLOSURE, self._timed_out)
 
     async def send_text(self, payload: str) -> None:
         """Send a TEXT message.
 
         Raises:
             PayloadTypeError: ``payload`` is not a ``str``.
+            ValueError: ``payload`` holds a lone surrogate (such as ``"\\ud800"``),
+                which UTF-8 cannot encode; nothing was sent and the connection
+                stays open.
             WebSocketDisconnected: The connection is closed.
         """
         if self._state is not _OPEN:
@@ -458,10 +558,19 @@ class WebSocket:
                 f"send_text() takes a str, got {type(payload).__name__}; "
                 "use send_data() for bytes or send_media() for objects."
             )
+        # PERF: the send's awaitable is kept for the send-timeout watchdog: one
+        # attribute write per message, no timer and no extra coroutine frame.
         try:
-            await self._send({"type": "websocket.send", "text": payload})
+            self._sending = sending = self._send({"type": "websocket.send", "text": payload})
+            await sending
         except OSError as exc:
             raise self._on_lost_send(exc) from exc
+        except UnicodeEncodeError as exc:
+            raise _unsendable_text("send_text()", exc) from exc
+        except asyncio.CancelledError:
+            if self._timed_out is None:
+                raise
+            raise self._on_timed_out() from None
 
     async def send_data(self, payload: bytes | bytearray | memoryview) -> None:
         """Send a BINARY message.
@@ -480,14 +589,22 @@ class WebSocket:
                 )
             payload = bytes(payload)
         try:
-            await self._send({"type": "websocket.send", "bytes": payload})
+            self._sending = sending = self._send({"type": "websocket.send", "bytes": payload})
+            await sending
         except OSError as exc:
             raise self._on_lost_send(exc) from exc
+        except asyncio.CancelledError:
+            if self._timed_out is None:
+                raise
+            raise self._on_timed_out() from None
 
     async def send_media(self, media: object, payload_type: WebSocketPayloadType = _TEXT) -> None:
         """Serialise ``media`` with the handler for ``payload_type`` and send it.
 
         Raises:
+            ValueError: The TEXT handler's output holds a lone surrogate (only
+                when the app put one in ``media``); nothing was sent and the
+                connection stays open.
             WebSocketDisconnected: The connection is closed.
         """
         if self._state is not _OPEN:
@@ -509,9 +626,41 @@ class WebSocket:
                 "bytes": data if type(data) is bytes else bytes(data),
             }
         try:
-            await self._send(message)
+            self._sending = sending = self._send(message)
+            await sending
         except OSError as exc:
             raise self._on_lost_send(exc) from exc
+        except UnicodeEncodeError as exc:
+            raise _unsendable_text("send_media()", exc) from exc
+        except asyncio.CancelledError:
+            if self._timed_out is None:
+                raise
+            raise self._on_timed_out() from None
+
+    # -- send timeout and shutdown (called by the app's LiveConnections) -----
+
+    def _pending_send(self) -> object | None:
+        sending = self._sending
+        return sending if sending is not None and is_pending(sending) else None
+
+    def _fail_stalled_send(self, timeout: float) -> None:
+        if self._timed_out is not None:
+            return
+        self._timed_out = f"a send did not complete within {timeout:g} s (send_timeout)"
+        self._lost_code = self._lost_code or _ABNORMAL_CLOSURE
+        # Aborting the transport frees the socket and its buffers at once, and the
+        # server then fails the blocked send; without a transport, cancelling the
+        # task blocked in it makes the send raise WebSocketDisconnected instead.
+        if not abort_transport(self._server_send):
+            cancel_awaiting(self._sending)
+
+    async def _go_away(self) -> None:
+        if self._state is _HANDSHAKE:
+            self._going_away = True  # accept() closes it right after the handshake
+            return
+        if self._state is _OPEN and self._lost_code is None:
+            reason = None if _GOING_AWAY in self._ctx.close_reasons else "Server shutting down"
+            await self.close(_GOING_AWAY, reason)
 
     # -- lost-connection fallback for servers before ASGI spec 2.4 -----------------
 
