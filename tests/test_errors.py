@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http
 import logging
+import pickle
 from typing import Any
 
 import pytest
@@ -343,3 +344,13 @@ def test_error_handler_list_with_a_bad_entry_registers_nothing() -> None:
     with pytest.raises(TypeError, match="got 'oops'"):
         app.add_error_handler([AppError, "oops"], handler)  # type: ignore[list-item]
     assert AppError not in app.error_handlers
+
+
+def test_websocket_disconnected_reads_well_and_survives_pickling() -> None:
+    """Its message is built when shown, so it must still say the code and reason."""
+    exc = lanner.WebSocketDisconnected(1001, "going away")
+    assert str(exc) == "WebSocket connection closed with code 1001 (going away)"
+    assert repr(exc) == "WebSocketDisconnected(1001, 'going away')"
+    assert str(lanner.WebSocketDisconnected()) == "WebSocket connection closed with code 1000"
+    copy = pickle.loads(pickle.dumps(lanner.WebSocketPathNotFound(3404)))
+    assert (type(copy), copy.code, copy.reason) == (lanner.WebSocketPathNotFound, 3404, None)
