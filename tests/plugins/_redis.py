@@ -1,0 +1,182 @@
+"""A private ``redis-server`` for the broadcast_redis tests: real Redis, never a mock.
+
+Each server listens on a free 127.0.0.1 port with no persistence (no RDB
+snapshots, no append-only file) in a temporary directory, and is stopped by its
+PID however the test ends. The fault tests also stop it, restart it on the same
+port (empty: history is lost, as with a real restart without persistence), and
+pause it with SIGSTOP / resume it with SIGCONT.
+
+A missing ``redis-server`` is a failure with the fix in the message, never a
+skip: CI must not pass by silently leaving these tests out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+START_TIMEOUT = 10.0
+STOP_TIMEOUT = 5.0
+
+_MISSING = (
+    "expected redis-server on PATH for the broadcast_redis tests, found none. "
+    "Run .ci/install-redis (as root; `make test` runs it), or install Redis 6.2 or later "
+    "so that redis-server is on PATH."
+)
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def redis_server_path() -> str:
+    """Return the path of ``redis-server``, or fail the test saying how to install it."""
+    path = shutil.which("redis-server")
+    if path is None:
+        raise RuntimeError(_MISSING)
+    return path
+
+
+def _ping(port: int, password: str | None) -> bool:
+    """Send a raw RESP PING (with AUTH first when a password is set); True on +PONG."""
+    request = b"*1\r\n$4\r\nPING\r\n"
+    if password is not None:
+        secret = password.encode()
+        request = b"*2\r\n$4\r\nAUTH\r\n$%d\r\n%s\r\n" % (len(secret), secret) + request
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+            sock.sendall(request)
+            reply = b""
+            while b"PONG" not in reply and b"-" not in reply:
+                chunk = sock.recv(256)
+                if not chunk:
+                    return False
+                reply += chunk
+            return b"+PONG" in reply
+    except OSError:
+        return False
+
+
+class RedisServer:
+    """One private ``redis-server`` process that a test may stop, restart and pause.
+
+    Attributes:
+        port: The 127.0.0.1 port it listens on, kept across restarts.
+        password: The ``requirepass`` it was started with, or ``None``.
+    """
+
+    def __init__(self, *, password: str | None = None) -> None:
+        self.port = free_port()
+        self.password = password
+        self._dir = Path(tempfile.mkdtemp(prefix="lanner-redis-"))
+        self._process: subprocess.Popen[bytes] | None = None
+        self._paused = False
+
+    @property
+    def url(self) -> str:
+        """``redis://127.0.0.1:PORT`` (with the password in it when one is set)."""
+        auth = f":{self.password}@" if self.password is not None else ""
+        return f"redis://{auth}127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        """The PID of the running server process."""
+        assert self._process is not None, "the Redis server is not running"
+        return self._process.pid
+
+    def start(self) -> None:
+        """Start the server (on the same port as before) and wait until it answers PING."""
+        assert self._process is None, "the Redis server is already running"
+        command = [
+            redis_server_path(),
+            "--port", str(self.port),
+            "--bind", "127.0.0.1",
+            "--save", "",
+            "--appendonly", "no",
+            "--dir", str(self._dir),
+            "--daemonize", "no",
+            "--loglevel", "warning",
+        ]  # fmt: skip
+        if self.password is not None:
+            command += ["--requirepass", self.password]
+        log = open(self._dir / "redis.log", "ab")  # noqa: SIM115 - the child keeps it
+        try:
+            self._process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, cwd=self._dir
+            )
+        finally:
+            log.close()
+        deadline = time.monotonic() + START_TIMEOUT
+        while not _ping(self.port, self.password):
+            if self._process.poll() is not None:
+                code = self._process.returncode
+                self._process = None
+                raise RuntimeError(f"redis-server exited with {code} on start:\n{self.log()}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise TimeoutError(f"redis-server did not answer within {START_TIMEOUT} s")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        """Stop the server by its PID (SIGTERM, then SIGKILL), resuming it first if paused."""
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        if self._paused:
+            self.resume(process)
+        process.terminate()
+        try:
+            process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(STOP_TIMEOUT)
+
+    def restart(self) -> None:
+        """Stop the server and start an empty one on the same port (history is lost)."""
+        self.stop()
+        self.start()
+
+    def pause(self) -> None:
+        """Freeze the server with SIGSTOP: connections stay open but nothing answers."""
+        os.kill(self.pid, signal.SIGSTOP)
+        self._paused = True
+
+    def resume(self, process: subprocess.Popen[bytes] | None = None) -> None:
+        """Let a paused server run again (SIGCONT)."""
+        os.kill(process.pid if process is not None else self.pid, signal.SIGCONT)
+        self._paused = False
+
+    def log(self) -> str:
+        """What the server wrote to its log so far."""
+        with contextlib.suppress(OSError):
+            return (self._dir / "redis.log").read_text(errors="replace")
+        return ""
+
+    def close(self) -> None:
+        """Stop the server and remove its directory."""
+        try:
+            self.stop()
+        finally:
+            shutil.rmtree(self._dir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def running_redis(*, password: str | None = None) -> Iterator[RedisServer]:
+    """Start a private Redis, yield it, and stop it by PID whatever happens."""
+    server = RedisServer(password=password)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.close()
