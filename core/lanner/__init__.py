@@ -2,6 +2,12 @@
 
 from lanner._tasks import create_task
 from lanner.app import App
+from lanner.broadcast import (
+    BroadcastBackend,
+    BroadcastMessage,
+    BroadcastUnavailable,
+    SubscriberTooSlow,
+)
 from lanner.errors import (
     HTTPBadRequest,
     HTTPConflict,
@@ -41,6 +47,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "App",
+    "BroadcastBackend",
+    "BroadcastMessage",
+    "BroadcastUnavailable",
     "HTTPBadRequest",
     "HTTPConflict",
     "HTTPContentTooLarge",
@@ -67,6 +76,7 @@ __all__ = [
     "Response",
     "SSEOptions",
     "SSEvent",
+    "SubscriberTooSlow",
     "WebSocket",
     "WebSocketDisconnected",
     "WebSocketHandlerNotFound",
