@@ -236,12 +236,13 @@ class BroadcastBackend(ABC):
         """
 
     @abstractmethod
-    async def last_id(self, channel: str) -> str | None:
-        """Return the id of the newest message published on ``channel``, or ``None``.
+    async def last_id(self, channel: str) -> str:
+        """Return the id of the newest message published on ``channel``.
 
-        The hub asks when a subscriber starts without ``last_event_id``, so an
-        SSE stream over several channels can resume a channel that had no
-        message yet from where it started.
+        Before the channel's first message, return an id that comes before every
+        message (``history(channel, that_id)`` then returns them all, without a
+        gap while they are all kept). The hub asks when it subscribes to a
+        channel, so it can resume a channel that had no message yet.
         """
 
     @abstractmethod
