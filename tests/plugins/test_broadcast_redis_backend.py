@@ -57,7 +57,7 @@ async def test_ids_are_stream_ids_in_publish_order(redis_server: RedisServer) ->
         assert pairs == sorted(pairs)
         assert len(set(ids)) == 5
         assert await backend.last_id("c") == ids[-1]
-        assert await backend.last_id("never-published") is None
+        assert await backend.last_id("never-published") == "0-0"
     finally:
         await backend.close()
 
@@ -155,6 +155,22 @@ async def test_history_from_an_id_the_stream_never_gave_is_a_gap(
         await backend.close()
 
 
+async def test_history_from_before_the_first_message_replays_all(
+    redis_server: RedisServer,
+) -> None:
+    backend = _backend(redis_server.url)
+    await backend.connect()
+    try:
+        start = await backend.last_id("c")
+        assert await backend.history("c", start) == []
+        ids = [await backend.publish("c", str(n), None) for n in range(3)]
+        assert [(m.gap, m.id) for m in await backend.history("c", start)] == [
+            (False, i) for i in ids
+        ]
+    finally:
+        await backend.close()
+
+
 async def test_history_zero_replays_nothing_and_reports_a_gap(redis_server: RedisServer) -> None:
     backend = _backend(redis_server.url + "?history=0")
     await backend.connect()
@@ -206,6 +222,8 @@ async def test_calls_before_connect_say_so(redis_server: RedisServer) -> None:
     backend = _backend(redis_server.url)
     with pytest.raises(BroadcastUnavailable, match="not connected"):
         await backend.publish("c", "x", None)
+    with pytest.raises(BroadcastUnavailable, match="not connected"):
+        await anext(backend.messages())
 
 
 async def test_connect_to_nothing_is_unavailable_within_the_timeout() -> None:

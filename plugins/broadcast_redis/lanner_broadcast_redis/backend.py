@@ -35,6 +35,7 @@ A reader a little behind (a burst from many workers) then still finds every
 entry after its position; ``history`` alone decides what a resume may replay.
 """
 
+_BEFORE_ALL: Final = "0-0"  # the id before every stream entry
 _BLOCK_MS: Final = 2000
 _WAKE_TRIES: Final = 20
 _TEXT: Final = b"t"
@@ -153,14 +154,14 @@ class RedisBackend(BroadcastBackend):
         )
         return _text(new_id)
 
-    async def last_id(self, channel: str) -> str | None:
-        """Return the newest id ever added to the channel's stream, or ``None``.
+    async def last_id(self, channel: str) -> str:
+        """Return the newest id ever added to the channel's stream (``0-0`` before any).
 
         Raises:
             BroadcastUnavailable: Redis did not answer within ``publish_timeout``.
         """
         info = await self._stream_info(channel)
-        return None if info is None else _text(info["last-generated-id"])
+        return _BEFORE_ALL if info is None else _text(info["last-generated-id"])
 
     async def history(self, channel: str, after_id: str) -> list[BroadcastMessage]:
         """Return the kept messages after ``after_id``, led by a gap marker if some were lost.
@@ -180,6 +181,8 @@ class RedisBackend(BroadcastBackend):
         pool = self._live_pool("history")
         key = self._key(channel)
         info = await self._stream_info(channel)
+        if info is None and after == (0, 0):
+            return []  # resumed from before the first message, and none was ever kept
         if after is None or info is None or not _continues(after, info):
             newest: list[Entry] = await self._bounded(
                 pool.xrevrange(key, count=self.settings.history), f"history of {channel!r}"
@@ -201,8 +204,7 @@ class RedisBackend(BroadcastBackend):
         """
         if channel in self._cursors:
             return
-        newest = await self.last_id(channel)
-        self._cursors[channel] = newest if newest is not None else "0-0"
+        self._cursors[channel] = await self.last_id(channel)
         await self._changed()
 
     async def unsubscribe(self, channel: str) -> None:
@@ -218,8 +220,12 @@ class RedisBackend(BroadcastBackend):
                 the hub reconnects and resumes from history.
         """
         reader, life = self._reader, self._life
+        if reader is None:
+            raise BroadcastUnavailable(
+                f"The Redis broadcast backend ({self.settings.shown_url}) is not connected."
+            )
         cursors = self._cursors
-        while self._life == life and reader is not None:
+        while self._life == life:
             if not cursors:
                 # Nothing to read: wait for a subscribe (or close) without polling Redis.
                 self._changes.clear()
