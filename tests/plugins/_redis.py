@@ -17,11 +17,17 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+TLS_DIR = Path(__file__).parent / "tls"
+"""A self-signed certificate for 127.0.0.1 (valid until 2126) and its key, for TLS tests."""
+TLS_CERT = TLS_DIR / "redis.crt"
+TLS_KEY = TLS_DIR / "redis.key"
 
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 5.0
@@ -48,14 +54,18 @@ def redis_server_path() -> str:
     return path
 
 
-def _ping(port: int, password: str | None) -> bool:
+def _ping(port: int, password: str | None, tls: bool) -> bool:
     """Send a raw RESP PING (with AUTH first when a password is set); True on +PONG."""
     request = b"*1\r\n$4\r\nPING\r\n"
     if password is not None:
         secret = password.encode()
         request = b"*2\r\n$4\r\nAUTH\r\n$%d\r\n%s\r\n" % (len(secret), secret) + request
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+        with contextlib.ExitStack() as stack:
+            sock = stack.enter_context(socket.create_connection(("127.0.0.1", port), timeout=0.5))
+            if tls:
+                context = ssl.create_default_context(cafile=str(TLS_CERT))
+                sock = stack.enter_context(context.wrap_socket(sock, server_hostname="127.0.0.1"))
             sock.sendall(request)
             reply = b""
             while b"PONG" not in reply and b"-" not in reply:
@@ -74,20 +84,23 @@ class RedisServer:
     Attributes:
         port: The 127.0.0.1 port it listens on, kept across restarts.
         password: The ``requirepass`` it was started with, or ``None``.
+        tls: Whether it speaks only TLS on that port (certificate :data:`TLS_CERT`).
     """
 
-    def __init__(self, *, password: str | None = None) -> None:
+    def __init__(self, *, password: str | None = None, tls: bool = False) -> None:
         self.port = free_port()
         self.password = password
+        self.tls = tls
         self._dir = Path(tempfile.mkdtemp(prefix="lanner-redis-"))
         self._process: subprocess.Popen[bytes] | None = None
         self._paused = False
 
     @property
     def url(self) -> str:
-        """``redis://127.0.0.1:PORT`` (with the password in it when one is set)."""
+        """``redis://127.0.0.1:PORT`` (``rediss://`` for TLS; with the password when set)."""
         auth = f":{self.password}@" if self.password is not None else ""
-        return f"redis://{auth}127.0.0.1:{self.port}"
+        scheme = "rediss" if self.tls else "redis"
+        return f"{scheme}://{auth}127.0.0.1:{self.port}"
 
     @property
     def pid(self) -> int:
@@ -98,9 +111,19 @@ class RedisServer:
     def start(self) -> None:
         """Start the server (on the same port as before) and wait until it answers PING."""
         assert self._process is None, "the Redis server is already running"
+        ports = ["--port", str(self.port)]
+        if self.tls:
+            ports = [
+                "--port", "0",
+                "--tls-port", str(self.port),
+                "--tls-cert-file", str(TLS_CERT),
+                "--tls-key-file", str(TLS_KEY),
+                "--tls-ca-cert-file", str(TLS_CERT),
+                "--tls-auth-clients", "no",
+            ]  # fmt: skip
         command = [
             redis_server_path(),
-            "--port", str(self.port),
+            *ports,
             "--bind", "127.0.0.1",
             "--save", "",
             "--appendonly", "no",
@@ -118,7 +141,7 @@ class RedisServer:
         finally:
             log.close()
         deadline = time.monotonic() + START_TIMEOUT
-        while not _ping(self.port, self.password):
+        while not _ping(self.port, self.password, self.tls):
             if self._process.poll() is not None:
                 code = self._process.returncode
                 self._process = None
@@ -172,9 +195,9 @@ class RedisServer:
 
 
 @contextlib.contextmanager
-def running_redis(*, password: str | None = None) -> Iterator[RedisServer]:
+def running_redis(*, password: str | None = None, tls: bool = False) -> Iterator[RedisServer]:
     """Start a private Redis, yield it, and stop it by PID whatever happens."""
-    server = RedisServer(password=password)
+    server = RedisServer(password=password, tls=tls)
     try:
         server.start()
         yield server

@@ -10,7 +10,7 @@ import pytest
 import lanner
 from lanner import BroadcastMessage, BroadcastUnavailable
 from lanner_broadcast_redis import LIVE_MINIMUM, RedisBackend, make_backend
-from tests.plugins._redis import RedisServer
+from tests.plugins._redis import TLS_CERT, RedisServer, running_redis
 
 DEADLINE = 10.0
 
@@ -244,3 +244,22 @@ async def test_close_ends_a_blocked_read(redis_server: RedisServer) -> None:
     await backend.close()
     with pytest.raises(StopAsyncIteration):
         await asyncio.wait_for(pending, DEADLINE)
+
+
+async def test_rediss_speaks_tls_and_checks_the_certificate() -> None:
+    with running_redis(tls=True) as server:
+        trusted = _backend(f"{server.url}?ssl_ca_certs={TLS_CERT}")
+        await trusted.connect()
+        try:
+            await trusted.subscribe("c")
+            messages = trusted.messages()
+            sent = await trusted.publish("c", "over TLS", None)
+            assert (await _next(messages)).id == sent
+        finally:
+            await trusted.close()
+        untrusted = _backend(f"{server.url}?publish_timeout=2")  # the system CAs only
+        with pytest.raises(BroadcastUnavailable, match="(?i)certificate"):
+            await untrusted.connect()
+        plain = _backend(f"redis://127.0.0.1:{server.port}?publish_timeout=1")
+        with pytest.raises(BroadcastUnavailable):
+            await plain.connect()
