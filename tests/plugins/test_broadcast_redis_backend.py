@@ -258,7 +258,7 @@ async def test_rediss_speaks_tls_and_checks_the_certificate() -> None:
         finally:
             await trusted.close()
         untrusted = _backend(f"{server.url}?publish_timeout=2")  # the system CAs only
-        with pytest.raises(BroadcastUnavailable, match="(?i)certificate"):
+        with pytest.raises(BroadcastUnavailable, match=r"(?i)certificate"):
             await untrusted.connect()
         plain = _backend(f"redis://127.0.0.1:{server.port}?publish_timeout=1")
         with pytest.raises(BroadcastUnavailable):
