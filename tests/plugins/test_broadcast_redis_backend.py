@@ -48,6 +48,21 @@ async def test_a_message_published_by_one_process_reaches_another(
         await receiver.close()
 
 
+async def test_text_and_events_round_trip_whatever_they_hold(redis_server: RedisServer) -> None:
+    backend = _backend(redis_server.url)
+    await backend.connect()
+    try:
+        start = await backend.last_id("c")
+        odd = "caf\u00e9 \U0001f600 \ud800 \x00end"
+        await backend.publish("c", odd, "\udfff\u00e9v")
+        await backend.publish("c", b"", None)
+        await backend.publish("c", "", "")
+        got = [(m.payload, m.event) for m in await backend.history("c", start)]
+        assert got == [(odd, "\udfff\u00e9v"), (b"", None), ("", "")]
+    finally:
+        await backend.close()
+
+
 async def test_ids_are_stream_ids_in_publish_order(redis_server: RedisServer) -> None:
     backend = _backend(redis_server.url)
     await backend.connect()

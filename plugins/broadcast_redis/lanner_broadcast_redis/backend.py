@@ -141,11 +141,14 @@ class RedisBackend(BroadcastBackend):
         Raises:
             BroadcastUnavailable: Redis did not take it within ``publish_timeout``.
         """
-        fields: dict[bytes, str | bytes] = (
-            {_TEXT: payload} if isinstance(payload, str) else {_DATA: payload}
+        # Encoded here, not by redis-py: a text payload may hold lone surrogates.
+        fields: dict[bytes, bytes] = (
+            {_TEXT: payload.encode("utf-8", "surrogatepass")}
+            if isinstance(payload, str)
+            else {_DATA: payload}
         )
         if event is not None:
-            fields[_EVENT] = event
+            fields[_EVENT] = event.encode("utf-8", "surrogatepass")
         pool = self._live_pool("publish")
         key = self._key(channel)
         new_id = await self._bounded(
@@ -326,7 +329,10 @@ class RedisBackend(BroadcastBackend):
         )
         event = fields.get(_EVENT)
         return BroadcastMessage(
-            _text(raw_id), channel, payload, event.decode("utf-8") if event is not None else None
+            _text(raw_id),
+            channel,
+            payload,
+            event.decode("utf-8", "surrogatepass") if event is not None else None,
         )
 
 
