@@ -3,6 +3,7 @@
 from lanner._tasks import create_task
 from lanner.app import App
 from lanner.broadcast import (
+    Broadcast,
     BroadcastBackend,
     BroadcastMessage,
     BroadcastUnavailable,
@@ -47,6 +48,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "App",
+    "Broadcast",
     "BroadcastBackend",
     "BroadcastMessage",
     "BroadcastUnavailable",

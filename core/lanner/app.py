@@ -14,6 +14,8 @@ from lanner._plugin_config import resolve_section
 from lanner._resources import RouteTarget, build_route_target
 from lanner._serve import ErrorHandler, Server, Sink, accepts_ws
 from lanner._types import Receive, Scope, Send
+from lanner.broadcast.hub import Broadcast
+from lanner.broadcast.select import BUILTIN_BACKENDS, open_broadcast
 from lanner.error_handlers import logger
 from lanner.options import RequestOptions, ResponseOptions
 from lanner.routing import CompiledRouter
@@ -44,6 +46,9 @@ class App:
         disable_plugins: Names of plugins never to load (or import).
         plugin_config: Configuration per plugin name; values may be
             ``{"$env": "VAR"}`` or ``{"$file": "path"}``.
+        broadcast: The broadcast backend URL for :attr:`broadcast` (such as
+            ``"memory://?history=100"`` or ``"redis://localhost:6379/0"``);
+            default ``LANNER_BROADCAST_URL``, else ``"memory://"``.
 
     The app is assembled when created (plugins are loaded and their
     contributions are visible in ``app.ws_options`` and friends) and frozen at
@@ -59,6 +64,7 @@ class App:
         autoload_plugins: bool | Sequence[str] = True,
         disable_plugins: Sequence[str] = (),
         plugin_config: Mapping[str, Any] | None = None,
+        broadcast: str | None = None,
     ) -> None:
         self.req_options = RequestOptions()
         """How requests are read: media handlers and body size limit."""
@@ -86,6 +92,8 @@ class App:
             disable=disable_plugins,
             config_sections=self._plugin_config_raw,
         )
+        self.broadcast: Broadcast = open_broadcast(broadcast, self, BUILTIN_BACKENDS)
+        """The broadcast hub: fan-out to WebSockets and SSE streams (see docs/broadcast.md)."""
 
     def __repr__(self) -> str:
         state = "serving" if self._server is not None else "assembling"
@@ -229,7 +237,8 @@ class App:
             middleware=[*assembly.middleware, *self._middleware],
             sinks=[*self._sinks, *plugin_sinks],
             error_handlers=dict(self.error_handlers),
-            lifespans=assembly.lifespans,
+            # The hub connects first and closes last, so plugins may use it.
+            lifespans=[self.broadcast.lifespan(), *assembly.lifespans],
             req_options=self.req_options,
             resp_options=self.resp_options,
             ws_ctx=WebSocketContext(self.ws_options),

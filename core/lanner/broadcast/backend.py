@@ -46,6 +46,8 @@ __all__ = [
     "BroadcastUnavailable",
     "SubscriberTooSlow",
     "parse_broadcast_url",
+    "read_broadcast_url",
+    "redact_url",
 ]
 
 MediaDecoder = Callable[["str | bytes"], object]
@@ -303,26 +305,36 @@ def parse_broadcast_url(url: str, *, backend_options: Collection[str] = ()) -> B
         ValueError: The URL has no scheme, an option is unknown, repeated or has
             a bad value; the message names it and what is accepted.
     """
+    return read_broadcast_url(url, COMMON_OPTIONS | frozenset(backend_options))
+
+
+def read_broadcast_url(url: str, accepted: Collection[str] | None) -> BroadcastOptions:
+    """Parse ``url`` like :func:`parse_broadcast_url`; ``accepted=None`` takes any option.
+
+    The hub reads the common options this way and leaves the rest to the
+    backend's factory, which knows its own.
+    """
     if not isinstance(url, str):
-        raise TypeError(f"A broadcast URL must be a str such as 'memory://', got {url!r}.")
+        raise TypeError(
+            f"A broadcast URL must be a str such as 'memory://', got {redact_url(url)!r}."
+        )
     parts = urlsplit(url)
     if not parts.scheme or "://" not in url:
         raise ValueError(
-            f"Broadcast URL {url!r} has no scheme: write it as 'scheme://...', "
+            f"Broadcast URL {redact_url(url)!r} has no scheme: write it as 'scheme://...', "
             "for example 'memory://' or 'redis://localhost:6379/0'."
         )
-    accepted = COMMON_OPTIONS | frozenset(backend_options)
     common: dict[str, str] = {}
     extra: dict[str, str] = {}
     for name, value in parse_qsl(parts.query, keep_blank_values=True):
-        if name not in accepted:
+        if accepted is not None and name not in accepted:
             raise ValueError(
-                f"Broadcast URL {url!r}: unknown option {name!r}; "
+                f"Broadcast URL {redact_url(url)!r}: unknown option {name!r}; "
                 f"{parts.scheme}:// accepts {', '.join(sorted(accepted))}."
             )
         target = common if name in COMMON_OPTIONS else extra
         if name in target:
-            raise ValueError(f"Broadcast URL {url!r}: option {name!r} is given twice.")
+            raise ValueError(f"Broadcast URL {redact_url(url)!r}: option {name!r} is given twice.")
         target[name] = value
     return BroadcastOptions(
         url=url,
@@ -336,12 +348,26 @@ def parse_broadcast_url(url: str, *, backend_options: Collection[str] = ()) -> B
     )
 
 
+def redact_url(url: str) -> str:
+    """Return ``url`` with the password in its user-info replaced by ``***``.
+
+    Use it wherever a backend shows its URL (errors, logs).
+    """
+    scheme, sep, rest = url.partition("://")
+    userinfo, at, host = rest.rpartition("@")
+    if not at or ":" not in userinfo:
+        return url
+    user = userinfo.split(":", 1)[0]
+    return f"{scheme}{sep}{user}:***@{host}"
+
+
 def _count(url: str, name: str, raw: str | None, default: int, *, minimum: int = 1) -> int:
     if raw is None:
         return default
     if not raw.isdigit() or int(raw) < minimum:
         raise ValueError(
-            f"Broadcast URL {url!r}: {name}={raw!r} must be a whole number >= {minimum}."
+            f"Broadcast URL {redact_url(url)!r}: {name}={raw!r} must be a whole "
+            f"number >= {minimum}."
         )
     return int(raw)
 
@@ -355,7 +381,7 @@ def _seconds(url: str, raw: str | None) -> float:
         value = math.nan
     if not (math.isfinite(value) and value > 0):
         raise ValueError(
-            f"Broadcast URL {url!r}: publish_timeout={raw!r} must be a positive "
+            f"Broadcast URL {redact_url(url)!r}: publish_timeout={raw!r} must be a positive "
             "number of seconds, such as 2 or 0.5."
         )
     return value
