@@ -23,6 +23,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 TLS_DIR = Path(__file__).parent / "tls"
 """A self-signed certificate for 127.0.0.1 (valid until 2126) and its key, for TLS tests."""
@@ -203,3 +204,18 @@ def running_redis(*, password: str | None = None, tls: bool = False) -> Iterator
         yield server
     finally:
         server.close()
+
+
+def broadcast_app(url: str, **config: object) -> Any:
+    """Return an ``App`` whose hub uses the Redis backend at ``url`` (plugin loaded in process).
+
+    ``config`` becomes the ``broadcast_redis`` config section.
+    """
+    import lanner_broadcast_redis
+    from lanner.broadcast.select import open_broadcast
+    from lanner.testing import plugin_app
+
+    app = plugin_app(config={"broadcast_redis": config})
+    # Until the lanner_broadcast_backends hook is in the hook table.
+    app.broadcast = open_broadcast(url, app, {"redis": lanner_broadcast_redis.make_backend})
+    return app
