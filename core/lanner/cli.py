@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Final, cast
 import click
 
 from lanner import _entry_points
+from lanner.broadcast.select import ENV_VAR as BROADCAST_ENV
 from lanner.default_plugins import ESSENTIAL_PLUGINS
 from lanner.plugins import PluginAssembly, describe_installed
 
@@ -65,6 +66,13 @@ def main() -> None:
     help="Load no installed plugin; passed on as LANNER_DISABLE_PLUGIN_AUTOLOAD=1.",
 )
 @click.option(
+    "--broadcast",
+    metavar="URL",
+    default=None,
+    help="Backend URL for app.broadcast (memory://, redis://...); passed on as "
+    "LANNER_BROADCAST_URL.",
+)
+@click.option(
     "--ws",
     type=click.Choice(WS_CHOICES),
     default="auto",
@@ -99,6 +107,7 @@ def serve(
     log_level: str | None,
     disable_plugins: tuple[str, ...],
     no_plugin_autoload: bool,
+    broadcast: str | None,
     ws: str,
     ws_max_size: int,
     ws_ping_interval: float,
@@ -124,6 +133,8 @@ def serve(
         os.environ[_entry_points.DISABLE_ENV] = ",".join(sorted(names))
     if no_plugin_autoload:
         os.environ[_entry_points.AUTOLOAD_OFF_ENV] = "1"
+    if broadcast is not None:
+        os.environ[BROADCAST_ENV] = broadcast
     _add_cwd_to_path()
     uvicorn.run(
         app,
