@@ -20,6 +20,7 @@ import socket
 import ssl
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -219,3 +220,98 @@ def broadcast_app(url: str, **config: object) -> Any:
     # Until the lanner_broadcast_backends hook is in the hook table.
     app.broadcast = open_broadcast(url, app, {"redis": lanner_broadcast_redis.make_backend})
     return app
+
+
+class Partition:
+    """A TCP relay in front of a Redis that a test can cut, as a network partition would.
+
+    Clients connect to :attr:`url` instead of the server's. :meth:`cut` closes
+    every relayed connection and refuses new ones (accepted, then closed at once)
+    until :meth:`heal`. Runs in threads, so it serves any event loop.
+    """
+
+    def __init__(self, server: RedisServer) -> None:
+        self._target = server.port
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self._listener.getsockname()[1]
+        self._lock = threading.Lock()
+        self._open: set[socket.socket] = set()
+        self._cut = False
+        self._stopped = False
+        self._acceptor = threading.Thread(target=self._accept, daemon=True)
+        self._acceptor.start()
+
+    @property
+    def url(self) -> str:
+        """``redis://127.0.0.1:PORT`` of the relay."""
+        return f"redis://127.0.0.1:{self.port}"
+
+    def cut(self) -> None:
+        """Drop every relayed connection and refuse new ones."""
+        with self._lock:
+            self._cut = True
+            doomed, self._open = self._open, set()
+        for sock in doomed:
+            _shut(sock)
+
+    def heal(self) -> None:
+        """Relay new connections again."""
+        with self._lock:
+            self._cut = False
+
+    def close(self) -> None:
+        """Stop relaying and close everything."""
+        self._stopped = True
+        self.cut()
+        _shut(self._listener)
+        self._acceptor.join(STOP_TIMEOUT)
+
+    def _accept(self) -> None:
+        while not self._stopped:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            with self._lock:
+                refused = self._cut or self._stopped
+            if refused:
+                _shut(client)
+                continue
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self._target), timeout=2)
+            except OSError:
+                _shut(client)
+                continue
+            upstream.settimeout(None)
+            with self._lock:
+                self._open.update((client, upstream))
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while chunk := source.recv(65536):
+                sink.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                with self._lock:
+                    self._open.discard(sock)
+                _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    sock.close()
+
+
+@contextlib.contextmanager
+def partition(server: RedisServer) -> Iterator[Partition]:
+    """Yield a cuttable relay in front of ``server``; close it whatever happens."""
+    relay = Partition(server)
+    try:
+        yield relay
+    finally:
+        relay.close()

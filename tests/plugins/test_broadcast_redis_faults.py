@@ -16,7 +16,7 @@ import pytest
 from lanner import BroadcastMessage, BroadcastUnavailable
 from lanner.broadcast.subscription import Subscription
 from lanner.testing import ASGIConductor
-from tests.plugins._redis import RedisServer, broadcast_app
+from tests.plugins._redis import RedisServer, broadcast_app, partition
 
 PUBLISH_TIMEOUT = 0.5
 # What "within the publish timeout" allows on a loaded two-core CI machine.
@@ -176,3 +176,51 @@ async def test_frozen_redis_blocks_neither_the_loop_nor_local_work(
         assert worst < PUBLISH_TIMEOUT + SLACK  # a blocking call would stall it for seconds
         assert not any(sub.ended for sub in subs)
         await _until_delivered(app, subs, "thawed")
+
+
+async def test_a_partition_longer_than_the_history_reaches_subscribers_as_a_gap(
+    redis_server: RedisServer,
+) -> None:
+    """Cut one worker off Redis while another publishes more than the history."""
+    with partition(redis_server) as link:
+        cut_off = broadcast_app(f"{link.url}?history=3")
+        other = broadcast_app(f"{redis_server.url}?history=3")
+        async with (
+            ASGIConductor(cut_off),
+            ASGIConductor(other),
+            cut_off.broadcast.subscribe("chat") as sub,
+        ):
+            before = await other.broadcast.publish("chat", text="before")
+            assert (await _next(sub)).id == before
+            link.cut()
+            for n in range(10):
+                await other.broadcast.publish("chat", text=f"missed {n}")
+            link.heal()
+            await _reconnected(cut_off, 1)
+            first = await _next(sub)
+            assert first.gap
+            replayed = [m.text for m in sub.drain()]
+            assert replayed == ["missed 7", "missed 8", "missed 9"]
+            after = await other.broadcast.publish("chat", text="after")
+            assert (await _next(sub)).id == after
+            assert not sub.ended
+
+
+async def test_a_short_partition_loses_nothing(redis_server: RedisServer) -> None:
+    with partition(redis_server) as link:
+        cut_off = broadcast_app(link.url)
+        other = broadcast_app(redis_server.url)
+        async with (
+            ASGIConductor(cut_off),
+            ASGIConductor(other),
+            cut_off.broadcast.subscribe("chat") as sub,
+        ):
+            await other.broadcast.publish("chat", text="before")
+            await _next(sub)
+            link.cut()
+            sent = [await other.broadcast.publish("chat", text=f"m{n}") for n in range(5)]
+            link.heal()
+            got = [await _next(sub) for _ in sent]
+            assert [m.id for m in got] == sent
+            assert not any(m.gap for m in got)
+            assert cut_off.broadcast.stats()["reconnects"] >= 1

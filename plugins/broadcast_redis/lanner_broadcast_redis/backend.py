@@ -13,6 +13,7 @@ at the stream's newest id when it is subscribed, so nothing published after
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any, Final
@@ -58,6 +59,7 @@ class RedisBackend(BroadcastBackend):
         self.settings = settings
         self._maxlen = max(settings.history, LIVE_MINIMUM)
         self._pool: aioredis.Redis | None = None
+        self._pool_loop: asyncio.AbstractEventLoop | None = None
         self._reader: aioredis.Redis | None = None
         self._reader_id: int | None = None
         # channel -> the id after which the reader reads it next
@@ -68,6 +70,7 @@ class RedisBackend(BroadcastBackend):
         # Bumped by each connect and close, so an iterator of an earlier
         # connection ends instead of reading through the new one.
         self._life = 0
+        self._closes = 0
         self._closed = True
 
     def __repr__(self) -> str:
@@ -80,58 +83,82 @@ class RedisBackend(BroadcastBackend):
     # -- connection ---------------------------------------------------------------
 
     async def connect(self) -> None:
-        """Open the publishing pool and the reading connection; check both answer.
+        """Open the reading connection (and the publishing pool); check Redis answers.
+
+        A :meth:`close` that comes while this waits for Redis wins: the new
+        connection is closed and this raises.
 
         Raises:
             BroadcastUnavailable: Redis did not answer within ``publish_timeout``.
         """
         settings = self.settings
-        kwargs = settings.connection_kwargs()
-        no_retry = Retry(NoBackoff(), 0)
-        pool = aioredis.BlockingConnectionPool(
-            max_connections=settings.pool_size,
-            timeout=settings.publish_timeout,
-            connection_class=_connection_class(settings),
-            retry=Retry(NoBackoff(), 1),
-            **_pool_kwargs(kwargs),
-        )
-        self._pool = aioredis.Redis(connection_pool=pool)
+        closes = self._closes
+        loop = asyncio.get_running_loop()
+        if self._pool is None or self._pool_loop is not loop:
+            self._pool = self._make_pool()
+            self._pool_loop = loop
+        pool = self._pool
         # The reader's socket timeout outlasts its blocking read, so a frozen
         # server shows up as an error there rather than as silence forever.
-        self._reader = aioredis.Redis(
+        reader = aioredis.Redis(
             single_connection_client=True,
-            retry=no_retry,
+            retry=Retry(NoBackoff(), 0),
             socket_timeout=_BLOCK_MS / 1000 + settings.publish_timeout + 1,
-            **kwargs,
+            **settings.connection_kwargs(),
         )
+        try:
+            reader_id = int(await self._bounded(reader.client_id(), "connect"))
+            await self._bounded(pool.ping(), "connect")
+            if self._closes != closes:
+                raise BroadcastUnavailable(
+                    f"The Redis broadcast backend ({settings.shown_url}) was closed while "
+                    "it connected."
+                )
+        except BaseException:
+            await _close_client(reader)
+            raise
+        previous, self._reader, self._reader_id = self._reader, reader, reader_id
         self._closed = False
         self._life += 1
         self._changes = asyncio.Event()  # bound to this connection's event loop
         self._cursors.clear()
-        try:
-            self._reader_id = int(await self._bounded(self._reader.client_id(), "connect"))
-            await self._bounded(self._pool.ping(), "connect")
-        except BroadcastUnavailable:
-            await self.close()
-            raise
+        if previous is not None:
+            await _close_client(previous)
         _log.info("broadcast connected to %s", settings.shown_url)
 
     async def close(self) -> None:
-        """Close both connections; a running :meth:`messages` iterator then ends."""
+        """Close every connection; a running :meth:`messages` iterator then ends.
+
+        The publishing pool object stays (its idle connections are closed, busy
+        ones when their command is done): the hub closes and connects the
+        backend again to recover the reading side, and a publish meanwhile
+        simply takes a fresh pooled connection.
+        """
+        self._closes += 1
         self._closed = True
         self._life += 1
         self._changes.set()
-        pool, self._pool = self._pool, None
-        reader, self._reader = self._reader, None
-        for client in (reader, pool):
-            if client is None:
-                continue
-            try:
-                # Disconnects connections in use too, which ends a blocked XREAD.
-                await client.connection_pool.disconnect()
-                await client.aclose()
-            except (RedisError, OSError):  # already lost: nothing left to release
-                pass
+        reader, self._reader, self._reader_id = self._reader, None, None
+        if reader is not None:
+            await _close_client(reader)
+        pool = self._pool
+        if pool is not None:
+            with contextlib.suppress(RedisError, OSError):
+                # A publish in flight finishes; its connection closes when released.
+                await pool.connection_pool.update_active_connections_for_reconnect()  # type: ignore[no-untyped-call]
+                await pool.connection_pool.disconnect(inuse_connections=False)
+
+    def _make_pool(self) -> aioredis.Redis:
+        settings = self.settings
+        pool = aioredis.BlockingConnectionPool(
+            max_connections=settings.pool_size,
+            timeout=settings.publish_timeout,
+            connection_class=_connection_class(settings),
+            # One retry: a pooled connection Redis dropped (a restart) fails once.
+            retry=Retry(NoBackoff(), 1),
+            **_pool_kwargs(settings.connection_kwargs()),
+        )
+        return aioredis.Redis(connection_pool=pool)
 
     # -- publishing and history ---------------------------------------------------
 
@@ -178,7 +205,8 @@ class RedisBackend(BroadcastBackend):
         Raises:
             BroadcastUnavailable: Redis did not answer within ``publish_timeout``.
         """
-        if self.settings.history == 0:
+        history = self.settings.history
+        if history == 0:
             return [BroadcastMessage.gap_marker(channel, after_id)]
         after = parse_id(after_id)
         pool = self._live_pool("history")
@@ -186,16 +214,20 @@ class RedisBackend(BroadcastBackend):
         info = await self._stream_info(channel)
         if info is None and after == (0, 0):
             return []  # resumed from before the first message, and none was ever kept
-        if after is None or info is None or not _continues(after, info):
-            newest: list[Entry] = await self._bounded(
-                pool.xrevrange(key, count=self.settings.history), f"history of {channel!r}"
+        if after is not None and info is not None and _continues(after, info):
+            # One more than the history: more newer entries than that means the
+            # resume reaches further back than the history, which is a gap too.
+            entries: list[Entry] = await self._bounded(
+                pool.xrange(key, min=f"({after_id}", count=history + 1),
+                f"history of {channel!r}",
             )
-            kept = [self._message(channel, entry) for entry in reversed(newest)]
-            return [BroadcastMessage.gap_marker(channel, after_id), *kept]
-        entries: list[Entry] = await self._bounded(
-            pool.xrange(key, min=f"({after_id}"), f"history of {channel!r}"
+            if len(entries) <= history:
+                return [self._message(channel, entry) for entry in entries]
+        newest: list[Entry] = await self._bounded(
+            pool.xrevrange(key, count=history), f"history of {channel!r}"
         )
-        return [self._message(channel, entry) for entry in entries]
+        kept = [self._message(channel, entry) for entry in reversed(newest)]
+        return [BroadcastMessage.gap_marker(channel, after_id), *kept]
 
     # -- subscriptions and the reader ---------------------------------------------
 
@@ -313,7 +345,7 @@ class RedisBackend(BroadcastBackend):
         if pool is None:
             raise BroadcastUnavailable(
                 f"The Redis broadcast backend ({self.settings.shown_url}) is not connected: "
-                f"the {what} came before lifespan startup or after shutdown."
+                f"the {what} came before lifespan startup."
             )
         return pool
 
@@ -353,6 +385,13 @@ def _continues(after: StreamId, info: dict[str, Any]) -> bool:
 
 def _text(value: str | bytes) -> str:
     return value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else value
+
+
+async def _close_client(client: aioredis.Redis) -> None:
+    """Close a client and its connections, including one blocked in a read."""
+    with contextlib.suppress(RedisError, OSError):
+        await client.connection_pool.disconnect()
+        await client.aclose()
 
 
 def _connection_class(settings: RedisSettings) -> type[aioredis.connection.AbstractConnection]:
