@@ -278,3 +278,14 @@ async def test_rediss_speaks_tls_and_checks_the_certificate() -> None:
         plain = _backend(f"redis://127.0.0.1:{server.port}?publish_timeout=1")
         with pytest.raises(BroadcastUnavailable):
             await plain.connect()
+
+
+async def test_a_close_during_connect_wins(redis_server: RedisServer) -> None:
+    backend = _backend(redis_server.url)
+    connecting = asyncio.ensure_future(backend.connect())
+    await asyncio.sleep(0)  # connect() now waits for Redis
+    await backend.close()
+    with pytest.raises(BroadcastUnavailable, match="closed while it connected"):
+        await connecting
+    with pytest.raises(BroadcastUnavailable, match="not connected"):
+        await anext(backend.messages())

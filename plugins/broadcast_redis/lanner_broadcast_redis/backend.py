@@ -70,7 +70,7 @@ class RedisBackend(BroadcastBackend):
         # Bumped by each connect and close, so an iterator of an earlier
         # connection ends instead of reading through the new one.
         self._life = 0
-        self._closes = 0
+        self._closes = 0  # a close() during connect() wins
         self._closed = True
 
     def __repr__(self) -> str:
@@ -116,6 +116,8 @@ class RedisBackend(BroadcastBackend):
                 )
         except BaseException:
             await _close_client(reader)
+            if self._closed:
+                await self._quiet_pool()
             raise
         previous, self._reader, self._reader_id = self._reader, reader, reader_id
         self._closed = False
@@ -141,6 +143,10 @@ class RedisBackend(BroadcastBackend):
         reader, self._reader, self._reader_id = self._reader, None, None
         if reader is not None:
             await _close_client(reader)
+        await self._quiet_pool()
+
+    async def _quiet_pool(self) -> None:
+        """Close the pool's idle connections now and its busy ones when released."""
         pool = self._pool
         if pool is not None:
             with contextlib.suppress(RedisError, OSError):
