@@ -9,7 +9,7 @@ CONSTRAINTS := constraints/dev.txt
 PLUGINS := $(wildcard plugins/*/pyproject.toml)
 PLUGIN_DIRS := $(patsubst %/pyproject.toml,%,$(PLUGINS))
 
-.PHONY: run test lint typecheck pytest browser redis bench bench-quick docs clean
+.PHONY: run test lint typecheck pytest browser redis bench bench-quick docs docs-serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,5 +60,13 @@ bench: $(VENV)/.bench-installed
 bench-quick: $(VENV)/.bench-installed
 	$(BIN)/python -m bench --quick
 
+# The documentation site, built in strict mode into site/ with no network access.
+docs: $(VENV)/.test-installed
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# Serve the built site on http://127.0.0.1:8001/ (Ctrl+C to stop).
+docs-serve: docs
+	$(BIN)/python -m http.server 8001 --bind 127.0.0.1 --directory site
+
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .coverage
+	rm -rf $(VENV) site .mypy_cache .ruff_cache .pytest_cache .coverage

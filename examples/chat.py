@@ -1,28 +1,31 @@
-"""The demo's chat room: members, a bounded history, and fan-out with bounded outboxes.
+"""The demo's chat room: who is online, a bounded history, and what goes on the channel.
 
-This module knows nothing about WebSockets or HTTP: members receive plain dicts
-through their outbox, and the demo's resources move them over the wire. Every
-member has a bounded outbox, so one slow client can never make the server buffer
-without limit or hold the others back: a member whose outbox is full is evicted
-(its writer closes the connection), and everyone else carries on.
+This module knows nothing about WebSockets or HTTP. Fan-out is the hub's job
+(``app.broadcast``): the room publishes each message and presence change to
+one channel, and every connected client's relay forwards it, with a bounded
+queue per client, so one slow client can never hold the others back.
 """
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from collections import deque
 from datetime import datetime, timezone
 from typing import Any, Final
 
+import lanner
+
 __all__ = [
+    "CHAT_CHANNEL",
     "MAX_NAME_LENGTH",
     "MAX_TEXT_LENGTH",
     "ChatRoom",
-    "Member",
     "clean_name",
     "clean_text",
 ]
+
+CHAT_CHANNEL: Final = "chat"
+"""The broadcast channel every chat client's relay forwards."""
 
 MAX_NAME_LENGTH: Final = 24
 MAX_TEXT_LENGTH: Final = 500
@@ -61,45 +64,23 @@ def clean_text(raw: object) -> str:
     return text
 
 
-class Member:
-    """One connected client: a name and a bounded outbox of payloads to send it.
-
-    ``None`` in the outbox means the member was evicted and its writer should close
-    the connection.
-    """
-
-    __slots__ = ("evicted", "left", "name", "outbox")
-
-    def __init__(self, name: str, outbox_size: int) -> None:
-        self.name = name
-        self.outbox: asyncio.Queue[Payload | None] = asyncio.Queue(maxsize=outbox_size)
-        self.evicted = False
-        self.left = False
-
-    def __repr__(self) -> str:
-        return f"<Member {self.name!r}{' evicted' if self.evicted else ''}>"
-
-
 class ChatRoom:
-    """The members, the recent messages, and the fan-out between them.
+    """The room's state in this process, and the messages it publishes.
 
     Args:
+        hub: The app's broadcast hub; messages and presence go to
+            :data:`CHAT_CHANNEL` on it.
         history: How many recent messages to keep (for newcomers and the HTTP API).
-        outbox_size: How many payloads may wait for one member before it is evicted.
     """
 
-    def __init__(self, *, history: int = 100, outbox_size: int = 64) -> None:
-        self.members: set[Member] = set()
+    def __init__(self, hub: lanner.Broadcast, *, history: int = 100) -> None:
+        self.hub = hub
         self.history: deque[Payload] = deque(maxlen=history)
-        self.outbox_size = outbox_size
+        self.online = 0
+        """How many members are connected to this process."""
         self.total = 0
-        """How many messages were ever posted."""
+        """How many messages were ever posted through this process."""
         self._ids = itertools.count(1)
-
-    @property
-    def online(self) -> int:
-        """How many members are connected."""
-        return len(self.members)
 
     def recent(self, limit: int) -> list[Payload]:
         """Return the last ``limit`` messages, oldest first."""
@@ -117,37 +98,26 @@ class ChatRoom:
             "last": None if last is None else {"name": last["name"], "text": last["text"]},
         }
 
-    def join(self, name: str) -> Member:
-        """Add a member; it gets a welcome with the history, everyone a presence update."""
-        member = Member(name, self.outbox_size)
-        self.members.add(member)
-        self.tell(
-            member,
-            {
-                "type": "welcome",
-                "name": name,
-                "history": self.recent(20),
-                "online": self.online,
-            },
-        )
-        self._broadcast({"type": "presence", "name": name, "joined": True, "online": self.online})
-        return member
+    def join(self, name: str) -> Payload:
+        """Count a member in; return the welcome to send it before :meth:`announce`."""
+        self.online += 1
+        return {"type": "welcome", "name": name, "history": self.recent(20), "online": self.online}
 
-    def leave(self, member: Member) -> None:
-        """Remove a member, evicted or not; the others get one presence update."""
-        if member.left:
-            return
-        member.left = True
-        self.members.discard(member)
-        self._broadcast(
-            {"type": "presence", "name": member.name, "joined": False, "online": self.online}
-        )
+    def leave(self) -> None:
+        """Count a member out; :meth:`announce` then tells everyone."""
+        self.online -= 1
 
-    def post(self, name: object, text: object, *, via: str) -> Payload:
-        """Validate, record and broadcast a message; return it.
+    async def announce(self, name: str, *, joined: bool) -> None:
+        """Publish that ``name`` joined or left, with the new count."""
+        payload = {"type": "presence", "name": name, "joined": joined, "online": self.online}
+        await self.hub.publish(CHAT_CHANNEL, payload)
+
+    async def post(self, name: object, text: object, *, via: str) -> Payload:
+        """Validate, record and publish a message; return it.
 
         Raises:
             ValueError: The name or text is not acceptable (the message says why).
+            lanner.BroadcastUnavailable: The hub's backend cannot be reached.
         """
         message: Payload = {
             "type": "message",
@@ -159,26 +129,5 @@ class ChatRoom:
         }
         self.history.append(message)
         self.total += 1
-        self._broadcast(message)
+        await self.hub.publish(CHAT_CHANNEL, message)
         return message
-
-    def tell(self, member: Member, payload: Payload) -> None:
-        """Queue ``payload`` for one member, evicting it if its outbox is full."""
-        if member.evicted:
-            return
-        try:
-            member.outbox.put_nowait(payload)
-        except asyncio.QueueFull:
-            self._evict(member)
-
-    def _broadcast(self, payload: Payload) -> None:
-        for member in list(self.members):
-            self.tell(member, payload)
-
-    def _evict(self, member: Member) -> None:
-        # Drop the backlog so the stop marker fits, and stop feeding the member.
-        member.evicted = True
-        self.members.discard(member)
-        while not member.outbox.empty():
-            member.outbox.get_nowait()
-        member.outbox.put_nowait(None)

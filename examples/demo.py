@@ -6,9 +6,12 @@ Routes:
   chats over the WebSocket and shows the SSE feed beside the chat.
 * ``WEBSOCKET /ws/chat?name=...``: the chat room, JSON media over TEXT messages.
   A client sends ``{"text": "..."}``; everyone receives ``message``,
-  ``presence`` and (on joining) ``welcome`` payloads.
-* ``GET /events``: Server-Sent Events, a ``tick`` event every second with the
-  server time and the room's activity; resumable through ``Last-Event-ID``.
+  ``presence`` and (on joining) ``welcome`` payloads. Fan-out is the broadcast
+  hub's: each connection relays the ``chat`` channel (``app.broadcast.relay``).
+* ``GET /events``: Server-Sent Events from the hub's ``feed`` channel
+  (``app.broadcast.sse``), where a ``tick`` with the server time and the room's
+  activity is published every second; a reconnecting browser resumes from
+  ``Last-Event-ID`` without missing a tick.
 * ``GET /api/messages?limit=N``: the last N messages (JSON; CBOR or MessagePack
   when the ``Accept`` header asks for them).
 * ``POST /api/messages``: ``{"name": ..., "text": ...}`` posts into the chat.
@@ -30,20 +33,26 @@ import contextlib
 import json
 import logging
 import os
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from pathlib import Path
 from typing import Final
 
 import lanner
-from examples.chat import ChatRoom, Member, clean_name
+from examples.chat import CHAT_CHANNEL, ChatRoom, clean_name
 
-__all__ = ["CHAT_SUBPROTOCOL", "DEFAULT_TOKEN", "app", "create_app"]
+__all__ = ["CHAT_SUBPROTOCOL", "DEFAULT_TOKEN", "FEED_CHANNEL", "app", "create_app"]
 
 DEFAULT_TOKEN: Final = "demo-token"
 """The demo's bearer token, unless ``LANNER_DEMO_TOKEN`` says otherwise. Not a secret."""
 
 CHAT_SUBPROTOCOL: Final = "lanner-chat"
 """The WebSocket subprotocol the page asks for; the app selects it when offered."""
+
+FEED_CHANNEL: Final = "feed"
+"""The broadcast channel the ticker publishes to and ``/events`` streams."""
+
+CHAT_BACKLOG: Final = 64
+"""How many chat messages may wait for one client before it is closed as too slow."""
 
 TOKEN_QUERY_PARAM: Final = "access_token"
 TOKEN_SUBPROTOCOL_PREFIX: Final = "bearer."
@@ -102,7 +111,7 @@ class Messages:
                 description='Expected a JSON object {"name": "...", "text": "..."}.'
             )
         try:
-            message = self.room.post(body.get("name"), body.get("text"), via="http")
+            message = await self.room.post(body.get("name"), body.get("text"), via="http")
         except ValueError as exc:
             raise lanner.HTTPUnprocessableEntity(description=str(exc)) from None
         resp.status = 201
@@ -110,10 +119,16 @@ class Messages:
 
 
 class ChatSocket:
-    """``/ws/chat``: one WebSocket per member, a reader here and a writer task."""
+    """``/ws/chat``: relays the chat channel to the client; posts what it sends.
 
-    def __init__(self, room: ChatRoom) -> None:
+    The relay forwards every message published on the channel from one task
+    and closes a client that falls ``backlog`` messages behind (1013); this
+    responder only reads, and sends the client its own welcome and errors.
+    """
+
+    def __init__(self, room: ChatRoom, backlog: int) -> None:
         self.room = room
+        self.backlog = backlog
 
     async def on_websocket(self, req: lanner.Request, ws: lanner.WebSocket) -> None:
         try:
@@ -126,63 +141,109 @@ class ChatSocket:
             await ws.accept(subprotocol=chosen)
         except lanner.WebSocketDisconnected:
             return  # the client left during the handshake
-        member = self.room.join(name)
-        writer = lanner.create_task(_write(ws, member), name=f"demo chat writer {name}")
-        try:
-            while True:
-                await self._receive_one(ws, member)
-        except lanner.WebSocketDisconnected:
-            pass
-        finally:
-            self.room.leave(member)
-            writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError, lanner.WebSocketDisconnected):
-                await writer
+        room = self.room
+        async with room.hub.relay(ws, CHAT_CHANNEL, backlog=self.backlog):
+            joined = False
+            try:
+                await ws.send_media(room.join(name))
+                joined = True
+                await room.announce(name, joined=True)
+                while True:
+                    await self._receive_one(ws, name)
+            except lanner.WebSocketDisconnected:
+                pass
+            finally:
+                room.leave()
+                if joined:
+                    with contextlib.suppress(lanner.BroadcastUnavailable, RuntimeError):
+                        # RuntimeError: the hub closed first, at shutdown.
+                        await room.announce(name, joined=False)
 
-    async def _receive_one(self, ws: lanner.WebSocket, member: Member) -> None:
+    async def _receive_one(self, ws: lanner.WebSocket, name: str) -> None:
         try:
             incoming = await ws.receive_media()
         except (ValueError, TypeError):
             # Malformed JSON (json.JSONDecodeError is a ValueError) or an undecodable
             # BINARY frame: tell this client and keep the connection.
-            self.room.tell(member, {"type": "error", "error": 'Send JSON: {"text": "..."}.'})
+            await ws.send_media({"type": "error", "error": 'Send JSON: {"text": "..."}.'})
             return
         text = incoming.get("text") if isinstance(incoming, dict) else None
         try:
-            self.room.post(member.name, text, via="ws")
+            await self.room.post(name, text, via="ws")
         except ValueError as exc:
-            self.room.tell(member, {"type": "error", "error": str(exc)})
-
-
-async def _write(ws: lanner.WebSocket, member: Member) -> None:
-    """Send everything queued for ``member``; close if it was evicted for being slow."""
-    while (payload := await member.outbox.get()) is not None:
-        await ws.send_media(payload)
-    await ws.close(1013, "Too slow: messages were piling up; reconnect to catch up.")
+            await ws.send_media({"type": "error", "error": str(exc)})
 
 
 class Events:
-    """``GET /events``: a ``tick`` every ``interval`` seconds with the room's activity."""
+    """``GET /events``: the ``feed`` channel as Server-Sent Events, resumable.
+
+    Args:
+        hub: The app's broadcast hub.
+        stream_limit: End each stream after this many events (``None``: never),
+            as a proxy that recycles long connections would; the browser then
+            reconnects with ``Last-Event-ID`` and the hub resumes it.
+    """
+
+    def __init__(self, hub: lanner.Broadcast, stream_limit: int | None) -> None:
+        self.hub = hub
+        self.stream_limit = stream_limit
+
+    async def on_get(self, req: lanner.Request, resp: lanner.Response) -> None:
+        events = self.hub.sse(FEED_CHANNEL, last_event_id=req.last_event_id)
+        resp.sse = self._paced(events)
+
+    async def _paced(
+        self, events: AsyncGenerator[lanner.SSEvent, None]
+    ) -> AsyncIterator[lanner.SSEvent]:
+        sent = 0
+        try:
+            async for event in events:
+                if sent == 0:
+                    # The first event also tells the browser how soon to reconnect.
+                    yield lanner.SSEvent(
+                        event=event.event,
+                        event_id=event.event_id,
+                        text=event.text,
+                        retry=2000,
+                    )
+                else:
+                    yield event
+                sent += 1
+                if self.stream_limit is not None and sent >= self.stream_limit:
+                    return
+        finally:
+            await events.aclose()
+
+
+class Ticker:
+    """Middleware that publishes the room's snapshot to the feed every ``interval`` seconds.
+
+    It runs from lifespan startup to shutdown, whether or not anyone listens, so
+    the feed's history lets a reconnecting browser catch up on missed ticks.
+    """
 
     def __init__(self, room: ChatRoom, interval: float) -> None:
         self.room = room
         self.interval = interval
+        self._task: asyncio.Task[None] | None = None
 
-    async def on_get(self, req: lanner.Request, resp: lanner.Response) -> None:
-        last = req.last_event_id
-        start = int(last) if last is not None and last.isdigit() else 0
-        resp.sse = self._ticks(start)
+    async def process_startup(self, scope: object, event: object) -> None:
+        self._task = lanner.create_task(self._run(), name="demo feed ticker")
 
-    async def _ticks(self, last_id: int) -> AsyncIterator[lanner.SSEvent]:
-        number = last_id
-        # The first event also tells the browser how soon to reconnect.
-        retry: int | None = 2000
+    async def process_shutdown(self, scope: object, event: object) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _run(self) -> None:
+        hub = self.room.hub
         while True:
-            number += 1
-            yield lanner.SSEvent(
-                event="tick", event_id=str(number), json=self.room.snapshot(), retry=retry
-            )
-            retry = None
+            try:
+                await hub.publish(FEED_CHANNEL, self.room.snapshot(), event="tick")
+            except lanner.BroadcastUnavailable:
+                logger.warning("The feed could not publish a tick; trying again.")
             await asyncio.sleep(self.interval)
 
 
@@ -213,7 +274,9 @@ def create_app(
     allowed_origins: Sequence[str] | None = None,
     feed_interval: float = 1.0,
     history: int = 100,
-    outbox_size: int = 64,
+    outbox_size: int = CHAT_BACKLOG,
+    feed_stream_limit: int | None = None,
+    broadcast: str | None = None,
 ) -> lanner.App:
     """Build the demo app with its own, empty chat room.
 
@@ -225,8 +288,13 @@ def create_app(
             ``LANNER_DEMO_ORIGINS``.
         feed_interval: Seconds between two ``tick`` events on ``/events``.
         history: How many messages the room keeps.
-        outbox_size: How many messages may wait for one slow client before it is
-            disconnected.
+        outbox_size: How many messages may wait for one slow chat client before
+            it is disconnected (its relay's ``backlog``).
+        feed_stream_limit: End each ``/events`` stream after this many events
+            (default: never); browsers reconnect and resume.
+        broadcast: The broadcast URL (default: ``LANNER_BROADCAST_URL``, else
+            ``memory://``; ``lanner serve --broadcast redis://...`` lets several
+            workers share one chat).
     """
     token = token or os.environ.get("LANNER_DEMO_TOKEN") or DEFAULT_TOKEN
     origins = list(allowed_origins) if allowed_origins is not None else _origins_from_env()
@@ -242,6 +310,7 @@ def create_app(
             },
             "media_cbor": {},
         },
+        broadcast=broadcast,
     )
     loaded = {info.name for info in app.plugin_assembly.plugins}
     if "auth_mw" not in loaded:
@@ -249,12 +318,13 @@ def create_app(
             "The auth_mw plugin is not loaded (not installed, or disabled): the demo's "
             "chat, feed and API accept requests without a token."
         )
-    room = ChatRoom(history=history, outbox_size=outbox_size)
+    room = ChatRoom(app.broadcast, history=history)
+    app.add_middleware(Ticker(room, feed_interval))
     app.add_route("/", Page(_page(token)))
     app.add_route("/health", Health(room))
     app.add_route("/api/messages", Messages(room))
-    app.add_route("/ws/chat", ChatSocket(room))
-    app.add_route("/events", Events(room, feed_interval))
+    app.add_route("/ws/chat", ChatSocket(room, outbox_size))
+    app.add_route("/events", Events(app.broadcast, feed_stream_limit))
     return app
 
 

@@ -404,3 +404,19 @@ async def test_a_failing_message_stream_is_logged_and_reconnected(
         assert (await asyncio.wait_for(sub.next(), 5)).text == "after"
     assert any("message stream failed" in r.getMessage() for r in caplog.records)
     assert any("reconnecting" in r.getMessage() for r in caplog.records)
+
+
+async def test_subscribing_while_the_backend_is_down_fails_cleanly() -> None:
+    app = _app(broadcast="memory://?publish_timeout=0.1")
+    async with ASGIConductor(app):
+        hub = app.broadcast
+
+        async def down(channel: str) -> None:
+            raise ConnectionRefusedError("backend down")
+
+        hub.backend.subscribe = down  # type: ignore[method-assign]
+        with pytest.raises(lanner.BroadcastUnavailable, match="backend down"):
+            async with hub.subscribe("c"):
+                pass
+        assert hub.stats()["channels"] == 0
+        assert hub.stats()["subscribers"] == 0

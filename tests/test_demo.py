@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 import lanner
-from examples.chat import ChatRoom
 from examples.demo import CHAT_SUBPROTOCOL, DEFAULT_TOKEN, create_app
 from lanner.media import BinaryBaseHandlerWS
 from lanner.testing import ASGIConductor, SimulatedWebSocket, TestClient
@@ -255,44 +254,107 @@ async def test_chat_handshake_without_the_token_is_denied(demo: lanner.App) -> N
             assert (await _next_of(ada, "welcome"))["name"] == "ada"
 
 
-async def test_feed_sends_ticks_and_resumes(demo: lanner.App) -> None:
+async def _next_tick_after(stream: Any, message_text: str) -> Any:
+    for _ in range(50):
+        event = await stream.receive_event()
+        last = event.json()["last"]
+        if last is not None and last["text"] == message_text:
+            return event
+    raise AssertionError(f"no tick mentioned {message_text!r} within 50 ticks")
+
+
+async def test_feed_sends_ticks_from_the_hub_and_resumes(demo: lanner.App) -> None:
     async with ASGIConductor(demo) as conductor:
         async with conductor.simulate_get_stream(EVENTS) as stream:
             assert stream.status_code == 200
             assert stream.headers["content-type"] == "text/event-stream; charset=utf-8"
             first = await stream.receive_event()
-            assert (first.event, first.event_id, first.retry) == ("tick", "1", 2000)
+            assert (first.event, first.retry) == ("tick", 2000)
+            assert first.event_id
             tick = first.json()
             assert set(tick) == {"time", "online", "messages", "last"}
             assert (tick["online"], tick["messages"], tick["last"]) == (0, 0, None)
             await conductor.simulate_post(
                 "/api/messages", json={"name": "ada", "text": "news"}, headers=AUTH
             )
-            second = await stream.receive_event()
-            assert (second.event_id, second.retry) == ("2", None)
-            assert second.json()["last"] == {"name": "ada", "text": "news"}
-        async with conductor.simulate_get_stream(EVENTS, headers={"Last-Event-ID": "41"}) as stream:
-            assert (await stream.receive_event()).event_id == "42"
+            news = await _next_tick_after(stream, "news")
+            assert news.retry is None
+            following = [await stream.receive_event() for _ in range(3)]
+        # A browser reconnecting with the id of the news tick gets what followed it.
+        headers = {"Last-Event-ID": news.event_id or ""}
+        async with conductor.simulate_get_stream(EVENTS, headers=headers) as stream:
+            resumed = [await stream.receive_event() for _ in range(3)]
+    assert [e.event_id for e in resumed] == [e.event_id for e in following]
+    assert resumed[0].retry == 2000
 
 
-async def test_slow_member_is_evicted_and_others_carry_on() -> None:
-    room = ChatRoom(outbox_size=3)
-    slow = room.join("slow")
-    fast = room.join("fast")
-    for i in range(5):
-        room.post("ada", f"m{i}", via="ws")
-        _drain(fast.outbox)
-    assert slow.evicted
-    assert _drain(slow.outbox) == [None]  # the writer's signal to close the connection
-    assert room.members == {fast}
-    assert room.total == 5
-    room.leave(slow)
-    room.leave(slow)  # announced once only
-    assert [p["type"] for p in _drain(fast.outbox)] == ["presence"]
+async def test_feed_streams_end_after_the_limit_and_resume_without_loss(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("LANNER_DISABLE_PLUGIN_AUTOLOAD", raising=False)
+    app = create_app(token=TOKEN, feed_interval=0.02, feed_stream_limit=3)
+    ids: list[str] = []
+    async with ASGIConductor(app) as conductor:
+        headers: dict[str, str] = {}
+        for _ in range(3):
+            async with conductor.simulate_get_stream(EVENTS, headers=headers) as stream:
+                events = [event async for event in stream.events()]
+            assert len(events) == 3
+            ids += [e.event_id or "" for e in events]
+            headers = {"Last-Event-ID": ids[-1]}
+    numbers = [int(i.rsplit("-", 1)[1]) for i in ids]
+    assert numbers == list(range(numbers[0], numbers[0] + 9))
 
 
-def _drain(queue: asyncio.Queue[Any]) -> list[Any]:
-    items = []
-    while not queue.empty():
-        items.append(queue.get_nowait())
-    return items
+async def test_a_slow_chat_client_is_closed_and_others_carry_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("LANNER_DISABLE_PLUGIN_AUTOLOAD", raising=False)
+    app = create_app(token=TOKEN, feed_interval=60, outbox_size=3)
+    closes: list[dict[str, Any]] = []
+    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    await inbox.put({"type": "websocket.connect"})
+    stalled_forever = asyncio.Event()
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "websocket.send":
+            sent.append(message)
+            if len(sent) > 1:  # the welcome fits in the buffers; then it never reads
+                await stalled_forever.wait()
+        elif message["type"] == "websocket.close":
+            closes.append(message)
+            await inbox.put({"type": "websocket.disconnect", "code": message["code"]})
+
+    scope = {
+        "type": "websocket",
+        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "path": "/ws/chat",
+        "raw_path": b"/ws/chat",
+        "query_string": b"name=slow",
+        "headers": [(b"sec-websocket-protocol", ", ".join(WS_PROTOCOLS).encode())],
+        "subprotocols": WS_PROTOCOLS,
+        "scheme": "ws",
+        "server": ("127.0.0.1", 8000),
+        "client": ("127.0.0.1", 5000),
+    }
+    async with (
+        ASGIConductor(app) as conductor,
+        conductor.simulate_ws("/ws/chat?name=fast", subprotocols=WS_PROTOCOLS) as fast,
+    ):
+        await _next_of(fast, "welcome")
+        slow = asyncio.ensure_future(app(scope, inbox.get, send))
+        assert (await _next_of(fast, "presence"))["name"] == "fast"
+        assert (await _next_of(fast, "presence"))["name"] == "slow"
+        seen: list[dict[str, Any]] = []
+        for i in range(6):  # paced by the fast client, which keeps up
+            await fast.send_json({"text": f"m{i}"})
+            while not seen or seen[-1].get("text") != f"m{i}":
+                seen.append(await fast.receive_json())
+        await asyncio.wait_for(slow, 10)
+        assert [c["code"] for c in closes] == [1013]
+        while not any(p["type"] == "presence" for p in seen):
+            seen.append(await fast.receive_json())
+    assert [p["text"] for p in seen if p["type"] == "message"] == [f"m{i}" for i in range(6)]
+    (left,) = [p for p in seen if p["type"] == "presence"]
+    assert (left["name"], left["joined"], left["online"]) == ("slow", False, 1)

@@ -93,6 +93,8 @@ def serve(
     args: Sequence[str] = (),
     cli: bool = False,
     port: int | None = None,
+    python: str = sys.executable,
+    cwd: Path = APPS_DIR,
 ) -> Iterator[RunningServer]:
     """Serve ``app`` ("module:attr", importable from tests/e2e/apps) and yield it.
 
@@ -103,6 +105,9 @@ def serve(
         cli: Start through ``lanner serve`` instead of ``python -m uvicorn``.
         port: The port to listen on (default: a free one), for tests that must
             know it before the server starts, such as an allowed Origin.
+        python: The interpreter to run the server with (another virtual
+            environment's, for tests of the installed wheels).
+        cwd: The folder the app module is imported from.
     """
     if port is None:
         port = free_port()
@@ -110,9 +115,9 @@ def serve(
         prefix="lanner-e2e-", suffix=".log", delete=False
     )
     command = (
-        [sys.executable, "-m", "lanner", "serve", app]
+        [python, "-m", "lanner", "serve", app]
         if cli
-        else [sys.executable, "-m", "uvicorn", app, "--lifespan", "on"]
+        else [python, "-m", "uvicorn", app, "--lifespan", "on"]
     )
     command += [
         "--host",
@@ -127,7 +132,7 @@ def serve(
     ]
     process_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     process = subprocess.Popen(
-        command, cwd=APPS_DIR, env=process_env, stdout=log_file, stderr=subprocess.STDOUT
+        command, cwd=cwd, env=process_env, stdout=log_file, stderr=subprocess.STDOUT
     )
     server = RunningServer(process, port, Path(log_file.name))
     try:

@@ -5,8 +5,8 @@ own JavaScript opens the WebSocket (the token in a ``bearer.`` subprotocol
 entry) and the EventSource feed (the token in ``?access_token=``), so this
 checks what the in-process and client-library tests cannot: that a browser
 accepts the handshake, the Origin check admits the page, and the page renders
-what arrives. Chromium comes from ``.ci/install-browser``; without it the tests
-fail and say so.
+what arrives. Playwright drives Debian's Chromium (``.ci/install-browser``);
+without it the tests fail and say so.
 """
 
 from __future__ import annotations
@@ -17,16 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, BrowserContext, Page
 
 from tests.e2e import _server
-from tests.e2e._browser import (
-    DevTools,
-    Page,
-    RunningBrowser,
-    connect_devtools,
-    launch_chromium,
-    require_chromium,
-)
+from tests.e2e._playwright import PageWatch, chromium, watch
 from tests.e2e._server import RunningServer, serve
 
 pytestmark = pytest.mark.e2e
@@ -53,10 +47,20 @@ def server(request: pytest.FixtureRequest) -> Iterator[RunningServer]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[RunningBrowser]:
+def browser() -> Iterator[Browser]:
     """One headless Chromium for the module; each test opens its own windows."""
-    with launch_chromium(require_chromium()) as running:
+    with chromium() as running:
         yield running
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    """A fresh browser profile per test, closed after it so no window outlives its test."""
+    opened = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        yield opened
+    finally:
+        opened.close()
 
 
 def _js(value: str) -> str:
@@ -66,127 +70,98 @@ def _js(value: str) -> str:
 
 def _shows_message(name: str, text: str) -> str:
     return (
-        "[...document.querySelectorAll('#messages li.message')].some(li => "
+        "() => [...document.querySelectorAll('#messages li.message')].some(li => "
         f"li.querySelector('.who').textContent === {_js(name + ':')} && "
         f"li.querySelector('.text').textContent === {_js(text)})"
     )
 
 
-async def _join(devtools: DevTools, server: RunningServer, name: str) -> Page:
-    """Open the page, wait for it to connect, then rejoin as ``name`` via the name form."""
-    page = await devtools.open_page(f"{server.http_url}/")
-    await page.wait_until(
-        "document.getElementById('status').classList.contains('on')",
-        what="the chat badge to turn on (WebSocket open)",
+def _join(context: BrowserContext, server: RunningServer, name: str) -> tuple[Page, PageWatch]:
+    """Open the page in a new window, wait for it to connect, then rejoin as ``name``."""
+    page = context.new_page()
+    seen = watch(page)
+    page.goto(f"{server.http_url}/")
+    page.wait_for_function("() => document.getElementById('status').classList.contains('on')")
+    page.fill("#name", name)
+    page.click("#name-form button")
+    page.wait_for_function(
+        f"() => document.getElementById('status').textContent === {_js('online as ' + name)}"
     )
-    await page.evaluate(
-        f"document.getElementById('name').value = {_js(name)};"
-        "document.querySelector('#name-form button').click()"
+    page.wait_for_function(
+        "() => document.getElementById('messages').textContent"
+        f".includes({_js('You joined as ' + name)})"
     )
-    await page.wait_until(
-        f"document.getElementById('status').textContent === {_js('online as ' + name)}",
-        what=f"the chat badge to read 'online as {name}'",
-    )
-    await page.wait_until(
-        f"document.getElementById('messages').textContent.includes({_js('You joined as ' + name)})",
-        what=f"the welcome line for {name}",
-    )
-    return page
+    return page, seen
 
 
-async def _say(page: Page, text: str) -> None:
+def _say(page: Page, text: str) -> None:
     """Type ``text`` into the message box and press Send, as a person would."""
-    await page.evaluate(
-        f"document.getElementById('text').value = {_js(text)};"
-        "document.querySelector('#send-form button').click()"
+    page.fill("#text", text)
+    page.click("#send-form button")
+    page.wait_for_function("() => document.getElementById('text').value === ''")
+
+
+def test_two_windows_chat_over_the_websocket(
+    server: RunningServer, context: BrowserContext
+) -> None:
+    ada, ada_seen = _join(context, server, "ada")
+    bob, bob_seen = _join(context, server, "bob")
+    ada.wait_for_function(
+        "() => document.getElementById('messages').textContent.includes('bob joined')"
     )
-    await page.wait_until(
-        "document.getElementById('text').value === ''",
-        what="the page to send the message and clear the box",
+
+    _say(ada, "hello from a browser")
+
+    for page in (ada, bob):
+        page.wait_for_function(_shows_message("ada", "hello from a browser"))
+    assert ada_seen.console_errors == []
+    assert bob_seen.console_errors == []
+
+
+def test_markup_in_a_message_is_shown_as_text(
+    server: RunningServer, context: BrowserContext
+) -> None:
+    ada, _ = _join(context, server, "ada")
+    bob, _ = _join(context, server, "bob")
+
+    _say(ada, "<b>x</b>")
+
+    for page in (ada, bob):
+        page.wait_for_function(_shows_message("ada", "<b>x</b>"))
+        assert page.locator("#messages b").count() == 0
+    # The feed's "Last:" line repeats the text, also as text.
+    bob.wait_for_function(
+        "() => document.getElementById('last').textContent === 'Last: ada: <b>x</b>'"
     )
+    assert bob.locator("#last b").count() == 0
 
 
-async def test_two_windows_chat_over_the_websocket(
-    server: RunningServer, browser: RunningBrowser
+def test_feed_panel_goes_live_and_follows_the_chat(
+    server: RunningServer, context: BrowserContext
 ) -> None:
-    async with connect_devtools(browser) as devtools:
-        ada = await _join(devtools, server, "ada")
-        bob = await _join(devtools, server, "bob")
-        await ada.wait_until(
-            "document.getElementById('messages').textContent.includes('bob joined')",
-            what="ada's window to announce that bob joined",
-        )
+    ada, seen = _join(context, server, "ada")
+    ada.wait_for_function("() => document.getElementById('feed-status').textContent === 'live'")
+    first = ada.wait_for_function("() => document.querySelectorAll('#feed li').length").json_value()
+    ada.wait_for_function(f"() => document.querySelectorAll('#feed li').length > {first}")
+    assert ada.text_content("#feed-time") != "--:--:--"
 
-        await _say(ada, "hello from a browser")
-
-        for page in (ada, bob):
-            await page.wait_until(
-                _shows_message("ada", "hello from a browser"),
-                what="ada's message in the chat log",
-            )
-        assert ada.exceptions == []
-        assert bob.exceptions == []
+    _say(ada, "seen by the feed")
+    ada.wait_for_function(
+        "() => document.getElementById('last').textContent === 'Last: ada: seen by the feed'"
+    )
+    assert seen.console_errors == []
+    # The feed works because the page sends the token: without it the API refuses.
+    assert ada.evaluate("fetch('/api/messages').then(r => r.status)") == 401
 
 
-async def test_markup_in_a_message_is_shown_as_text(
-    server: RunningServer, browser: RunningBrowser
+def test_screenshot_of_the_page_is_a_png(
+    server: RunningServer, context: BrowserContext, tmp_path: Path
 ) -> None:
-    async with connect_devtools(browser) as devtools:
-        ada = await _join(devtools, server, "ada")
-        bob = await _join(devtools, server, "bob")
+    ada, _ = _join(context, server, "ada")
+    _say(ada, "smile for the screenshot")
+    ada.wait_for_function(_shows_message("ada", "smile for the screenshot"))
 
-        await _say(ada, "<b>x</b>")
-
-        for page in (ada, bob):
-            await page.wait_until(_shows_message("ada", "<b>x</b>"), what="the literal <b>x</b>")
-            assert await page.evaluate("document.querySelectorAll('#messages b').length") == 0
-        # The feed's "Last:" line repeats the text, also as text.
-        await bob.wait_until(
-            "document.getElementById('last').textContent === 'Last: ada: <b>x</b>'",
-            what="the feed's last message to show <b>x</b> literally",
-        )
-        assert await bob.evaluate("document.querySelectorAll('#last b').length") == 0
-
-
-async def test_feed_panel_goes_live_and_follows_the_chat(
-    server: RunningServer, browser: RunningBrowser
-) -> None:
-    async with connect_devtools(browser) as devtools:
-        ada = await _join(devtools, server, "ada")
-        await ada.wait_until(
-            "document.getElementById('feed-status').textContent === 'live'",
-            what="the feed badge to read 'live' (EventSource open)",
-        )
-        first = await ada.wait_until(
-            "document.querySelectorAll('#feed li').length", what="a first tick in the feed"
-        )
-        await ada.wait_until(
-            f"document.querySelectorAll('#feed li').length > {first}",
-            what="another tick (one a second)",
-        )
-        assert await ada.evaluate("document.getElementById('feed-time').textContent") != "--:--:--"
-
-        await _say(ada, "seen by the feed")
-        await ada.wait_until(
-            "document.getElementById('last').textContent === 'Last: ada: seen by the feed'",
-            what="the next tick to carry the new message",
-        )
-        # The feed works because the page sends the token: without it the API refuses.
-        assert await ada.evaluate("fetch('/api/messages').then(r => r.status)") == 401
-        assert ada.exceptions == []
-
-
-async def test_screenshot_of_the_page_is_a_png(
-    server: RunningServer, browser: RunningBrowser, tmp_path: Path
-) -> None:
-    async with connect_devtools(browser) as devtools:
-        ada = await _join(devtools, server, "ada")
-        await _say(ada, "smile for the screenshot")
-        await ada.wait_until(
-            _shows_message("ada", "smile for the screenshot"), what="the message to show"
-        )
-
-        png = await ada.screenshot(tmp_path / "demo.png")
+    png = ada.screenshot(path=tmp_path / "demo.png")
 
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     width, height = struct.unpack(">II", png[16:24])  # from the IHDR chunk

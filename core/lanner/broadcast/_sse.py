@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Final
 
 from lanner.broadcast._resume import encode_positions
@@ -20,7 +20,7 @@ GAP_EVENT: Final = "gap"
 
 async def sse_events(
     cm: contextlib.AbstractAsyncContextManager[Subscription], channel_count: int
-) -> AsyncIterator[SSEvent]:
+) -> AsyncGenerator[SSEvent, None]:
     """Yield one ``SSEvent`` per message of the subscription ``cm`` opens.
 
     With one channel the event id is the message id; with several it encodes

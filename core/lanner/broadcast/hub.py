@@ -18,12 +18,14 @@ import contextlib
 import logging
 import random
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from lanner.broadcast._checks import check_channel, check_event, check_size
+from lanner.broadcast._relay import Relay
 from lanner.broadcast._resume import decode_positions
+from lanner.broadcast._sse import sse_events
 from lanner.broadcast.backend import (
     BroadcastBackend,
     BroadcastMessage,
@@ -35,7 +37,6 @@ from lanner.broadcast.subscription import OVERFLOW_POLICIES, Overflow, Subscript
 
 if TYPE_CHECKING:
     from lanner.app import App
-    from lanner.broadcast._relay import Relay
     from lanner.sse import SSEvent
     from lanner.ws import WebSocket
 
@@ -324,8 +325,6 @@ class Broadcast:
 
         Takes :meth:`subscribe`'s keywords.
         """
-        from lanner.broadcast._relay import Relay
-
         names = _check_subscribe(channels, backlog, overflow, last_event_id)
         if self._state is not _OPEN:
             raise self._not_open()
@@ -337,7 +336,7 @@ class Broadcast:
         backlog: int = 256,
         overflow: Overflow = "close",
         last_event_id: str | None = None,
-    ) -> AsyncIterator[SSEvent]:
+    ) -> AsyncGenerator[SSEvent, None]:
         """Return an async generator of ``SSEvent`` for ``resp.sse``.
 
         ``resp.sse = app.broadcast.sse("feed", last_event_id=req.last_event_id)``.
@@ -350,8 +349,6 @@ class Broadcast:
 
         Takes :meth:`subscribe`'s keywords.
         """
-        from lanner.broadcast._sse import sse_events
-
         names = _check_subscribe(channels, backlog, overflow, last_event_id)
         if self._state is not _OPEN:
             raise self._not_open()

@@ -28,9 +28,9 @@ _ENDED: Final = "ended"
 class Subscription:
     """An async iterator of :class:`~lanner.BroadcastMessage` for some channels.
 
-    Made by ``app.broadcast.subscribe(...)``. Messages of each channel come in
-    publish order, each once; replayed history (``last_event_id``) comes first
-    and never counts against ``backlog``.
+    Made (inside the running event loop) by ``app.broadcast.subscribe(...)``.
+    Messages of each channel come in publish order, each once; replayed history
+    (``last_event_id``) comes first and never counts against ``backlog``.
 
     Attributes:
         channels: The channels subscribed to.
@@ -48,6 +48,7 @@ class Subscription:
     __slots__ = (
         "_count_overflow",
         "_end",
+        "_loop",
         "_on_overflow",
         "_queue",
         "_replay",
@@ -80,6 +81,7 @@ class Subscription:
         self._end: BaseException | str | None = None
         self._on_overflow: Callable[[], None] | None = None
         self._count_overflow = count_overflow
+        self._loop = asyncio.get_running_loop()
 
     def __repr__(self) -> str:
         state = "live" if self._end is None else "ended"
@@ -118,7 +120,7 @@ class Subscription:
                         raise StopAsyncIteration
                     assert isinstance(end, BaseException)
                     raise end
-                waiter = self._waiter = asyncio.get_running_loop().create_future()
+                waiter = self._waiter = self._loop.create_future()
                 try:
                     await waiter
                 finally:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import AsyncIterator
 
 import lanner
@@ -38,7 +39,11 @@ class Numbered:
 
 
 class Blocked:
-    """``GET /blocked``: one ``ready`` event, then waits for an event that never comes."""
+    """``GET /blocked``: one ``ready`` event, then waits for an event that never comes.
+
+    The ``ready`` event's id is the wall-clock time it was sent, so a client can
+    tell how long after it a ping arrived however late it read the event.
+    """
 
     async def on_get(self, req: Request, resp: Response) -> None:
         resp.sse = self._events()
@@ -46,7 +51,7 @@ class Blocked:
     async def _events(self) -> AsyncIterator[SSEvent]:
         _counts["open"] += 1
         try:
-            yield SSEvent(text="ready")
+            yield SSEvent(text="ready", event_id=repr(time.time()))
             await asyncio.Event().wait()
             yield SSEvent(text="unreachable")
         finally:
