@@ -17,6 +17,10 @@ Routes:
 * ``POST /api/messages``: ``{"name": ..., "text": ...}`` posts into the chat.
 * ``GET /health``: liveness and counts.
 
+Each client learns which worker process serves it (under ``lanner serve
+--workers N``): the ``welcome`` payload carries ``worker_pid``, and ``/events``
+answers with an ``X-Worker-PID`` header.
+
 The app names its plugins and their config (DESIGN.md §2b): ``auth_mw`` guards
 everything but the page and ``/health`` with a bearer token, and ``media_cbor``
 serves CBOR. The token is a **demo token** embedded in the page so that the page
@@ -145,7 +149,8 @@ class ChatSocket:
         async with room.hub.relay(ws, CHAT_CHANNEL, backlog=self.backlog):
             joined = False
             try:
-                await ws.send_media(room.join(name))
+                # The worker's PID tells a client which of several workers serves it.
+                await ws.send_media({**room.join(name), "worker_pid": os.getpid()})
                 joined = True
                 await room.announce(name, joined=True)
                 while True:
@@ -190,6 +195,7 @@ class Events:
 
     async def on_get(self, req: lanner.Request, resp: lanner.Response) -> None:
         events = self.hub.sse(FEED_CHANNEL, last_event_id=req.last_event_id)
+        resp.set_header("X-Worker-PID", str(os.getpid()))
         resp.sse = self._paced(events)
 
     async def _paced(
