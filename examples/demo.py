@@ -118,6 +118,10 @@ class Messages:
             message = await self.room.post(body.get("name"), body.get("text"), via="http")
         except ValueError as exc:
             raise lanner.HTTPUnprocessableEntity(description=str(exc)) from None
+        except lanner.BroadcastUnavailable:
+            raise lanner.HTTPServiceUnavailable(
+                description="The chat cannot deliver messages right now; try again shortly."
+            ) from None
         resp.status = 201
         resp.media = {"message": message}
 
@@ -177,6 +181,9 @@ class ChatSocket:
             await self.room.post(name, text, via="ws")
         except ValueError as exc:
             await ws.send_media({"type": "error", "error": str(exc)})
+        except lanner.BroadcastUnavailable:
+            # The broadcast backend is down: tell this client, keep its connection.
+            await ws.send_media({"type": "error", "error": "Not delivered; try again shortly."})
 
 
 class Events:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -174,3 +175,75 @@ async def test_sse_resumes_on_the_other_worker_with_every_missed_tick(
         f"{len(replayed)} of {len(missed)} missed ticks, none twice"
     )
     assert replayed == missed
+
+
+FAULT_CLIENTS = 50
+PUBLISH_TIMEOUT = 1.0
+
+
+async def test_redis_stopped_under_50_clients_then_back() -> None:
+    """Stop Redis under 50 chat clients on 2 workers: 503s, no worker or client lost."""
+    env = {"LANNER_DISABLE_PLUGIN_AUTOLOAD": "0", "LANNER_DEMO_TOKEN": TOKEN}
+    with running_redis() as redis_server:
+        url = f"{redis_server.url}?publish_timeout={PUBLISH_TIMEOUT:g}"
+        args = ["--workers", "2", "--broadcast", url]
+        with serve("demo_app:app", env=env, args=args, cli=True) as server:
+            async with contextlib.AsyncExitStack() as stack:
+                clients: list[tuple[int, ClientConnection]] = []
+                for n in range(FAULT_CLIENTS):
+                    ws = await stack.enter_async_context(
+                        connect(
+                            f"{server.ws_url}/ws/chat?name=f{n}",
+                            subprotocols=PROTOCOLS,  # type: ignore[list-item]
+                            open_timeout=TIMEOUT,
+                            close_timeout=TIMEOUT,
+                            # Read every frame as it comes (50 joins make 2500 presence
+                            # messages), so no client falls behind and a ping gets through.
+                            max_queue=None,
+                        )
+                    )
+                    clients.append((int((await _next_of(ws, "welcome"))["worker_pid"]), ws))
+                pids = {pid for pid, _ in clients}
+                http = await stack.enter_async_context(
+                    httpx.AsyncClient(base_url=server.http_url, timeout=TIMEOUT)
+                )
+
+                redis_server.stop()
+                started = asyncio.get_running_loop().time()
+                refused = await http.post(
+                    "/api/messages", json={"name": "h", "text": "lost"}, headers=AUTH
+                )
+                took = asyncio.get_running_loop().time() - started
+                assert refused.status_code == 503
+                sender = clients[0][1]
+                await sender.send(json.dumps({"text": "while Redis is down"}))
+                assert (await _next_of(sender, "error"))["error"].startswith("Not delivered")
+                await asyncio.sleep(PUBLISH_TIMEOUT)
+                for _, ws in clients:  # every client is still connected and answers
+                    pong = await ws.ping()
+                    await asyncio.wait_for(pong, TIMEOUT)
+                for pid in pids:
+                    os.kill(pid, 0)  # both workers still run (raises if one is gone)
+
+                redis_server.start()
+                back = asyncio.get_running_loop().time()
+                while True:
+                    posted = await http.post(
+                        "/api/messages", json={"name": "h", "text": "back"}, headers=AUTH
+                    )
+                    if posted.status_code == 201:
+                        break
+                    assert posted.status_code == 503
+                    assert asyncio.get_running_loop().time() - back < TIMEOUT
+                    await asyncio.sleep(0.1)
+                for _, ws in clients:
+                    while (await _next_of(ws, "message"))["text"] != "back":
+                        pass
+                recovered = asyncio.get_running_loop().time() - back
+            print(
+                f"\nRedis stopped under {len(clients)} clients on {len(pids)} workers: POST got "
+                f"503 after {took * 1000:.0f} ms; all clients connected; all {len(clients)} "
+                f"had a new message {recovered:.2f} s after Redis was back"
+            )
+            assert took < PUBLISH_TIMEOUT + 1.5
+            assert "Traceback" not in server.log()
