@@ -8,9 +8,9 @@ They double as worked examples for plugin authors.
 ========================  =============================================  ==============
 plugin name               module                                         can disable
 ========================  =============================================  ==============
-``lanner.json``           :mod:`lanner.default_plugins.json`             yes
-``lanner.msgpack``        :mod:`lanner.default_plugins.msgpack`          yes
-``lanner.errors``         :mod:`lanner.default_plugins.errors`           no
+``lanner.json``           :mod:`lanner.plugins.defaults.json`             yes
+``lanner.msgpack``        :mod:`lanner.plugins.defaults.msgpack`          yes
+``lanner.errors``         :mod:`lanner.plugins.defaults.errors`           no
 ========================  =============================================  ==============
 """
 
@@ -21,9 +21,9 @@ from typing import Final
 __all__ = ["DEFAULT_PLUGINS", "ESSENTIAL_PLUGINS"]
 
 DEFAULT_PLUGINS: Final[tuple[tuple[str, str], ...]] = (
-    ("lanner.json", "lanner.default_plugins.json"),
-    ("lanner.msgpack", "lanner.default_plugins.msgpack"),
-    ("lanner.errors", "lanner.default_plugins.errors"),
+    ("lanner.json", "lanner.plugins.defaults.json"),
+    ("lanner.msgpack", "lanner.plugins.defaults.msgpack"),
+    ("lanner.errors", "lanner.plugins.defaults.errors"),
 )
 """``(plugin name, module)`` of each default plugin, in call order."""
 

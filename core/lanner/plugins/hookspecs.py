@@ -15,6 +15,10 @@ and two plugins of one layer claiming the same key raise
 ``PluginConflictError`` when the app starts, unless the app author set that
 key. A hook may return ``None`` to contribute nothing; a hook may also leave
 out the ``app`` parameter if it does not need it.
+
+The hooks are listed here in the order lanner calls them. Each one also has a
+record in lanner's hook table (``lanner/plugins/_hooks.py``) saying how its
+results combine; a new hook needs both.
 """
 
 from __future__ import annotations
@@ -32,12 +36,9 @@ if TYPE_CHECKING:
     from lanner.ws_options import WebSocketPayloadType
 
 __all__ = [
-    "HOOK_NAMES",
-    "PROJECT_NAME",
     "ErrorHandler",
     "Sink",
     "hookimpl",
-    "hookspec",
     "lanner_configure",
     "lanner_error_handlers",
     "lanner_http_media_handlers",
@@ -70,7 +71,7 @@ A sink that cannot take ``ws`` does not receive WebSocket handshakes.
 """
 
 
-@hookspec(historic=True)
+@hookspec
 def lanner_configure(app: App) -> None:
     """Validate this plugin's configuration and fail fast.
 
@@ -79,7 +80,6 @@ def lanner_configure(app: App) -> None:
     and ``{"$file": ...}`` references are already resolved) and raise an
     exception with a helpful message for a missing or unknown key: the error
     reaches the caller of ``App()`` unchanged. The return value is ignored.
-    Historic: a plugin registered later would still receive this call.
 
     Args:
         app: The app being assembled; its options already exist.
@@ -193,15 +193,3 @@ def lanner_sinks(app: App) -> Sequence[tuple[str | re.Pattern[str], Sink]] | Non
     Returns:
         A sequence of ``(prefix, sink)`` pairs, or ``None``.
     """
-
-
-HOOK_NAMES: Final[tuple[str, ...]] = (
-    "lanner_configure",
-    "lanner_lifespan",
-    "lanner_middleware",
-    "lanner_http_media_handlers",
-    "lanner_ws_media_handlers",
-    "lanner_error_handlers",
-    "lanner_sinks",
-)
-"""Every hook, in the order lanner calls them during assembly."""
