@@ -63,6 +63,7 @@ def test_plugins_all_adds_the_defaults_first(fake: FakeDists) -> None:
         "lanner.json",
         "lanner.msgpack",
         "lanner.errors",
+        "lanner.memory",
         "tagger",
     ]
     assert listed[2]["hooks"] == ["lanner_error_handlers"]
@@ -187,7 +188,12 @@ def test_python_dash_m_lanner_prints_the_default_plugins_as_json() -> None:
     )
     listed = json.loads(done.stdout)
     defaults = [p for p in listed if p["layer"] == "default"]
-    assert [p["name"] for p in defaults] == ["lanner.json", "lanner.msgpack", "lanner.errors"]
+    assert [p["name"] for p in defaults] == [
+        "lanner.json",
+        "lanner.msgpack",
+        "lanner.errors",
+        "lanner.memory",
+    ]
     assert all(set(p) >= KEYS and p["error"] is None for p in listed)
     # conftest turns autoload off, so installed plugins show as disabled, not imported.
     assert all(not p["enabled"] for p in listed if p["layer"] == "installed")

@@ -43,7 +43,8 @@ def test_every_mapping_the_table_fills_refuses_writes_once_the_app_has_started()
     app = App()
     app.freeze()
     paths = [path for hook in HOOKS if isinstance(hook, MappingHook) for path in hook.paths]
-    assert len(paths) == 4  # req and resp media, WebSocket media, error handlers
+    # req and resp media, WebSocket media, error handlers, broadcast backends
+    assert len(paths) == 5
     for path in paths:
         mapping = operator.attrgetter(path)(app)
         with pytest.raises(RuntimeError, match="after the app has started"):

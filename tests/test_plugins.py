@@ -68,6 +68,7 @@ def test_defaults_fill_the_slots_as_soon_as_the_app_exists() -> None:
         ("lanner.json", "default"),
         ("lanner.msgpack", "default"),
         ("lanner.errors", "default"),
+        ("lanner.memory", "default"),
     ]
 
 
@@ -93,7 +94,7 @@ def test_plugins_are_called_defaults_then_installed_by_name_then_in_process_in_o
     app = App(plugins=[InProcess("first-given"), InProcess("second-given")])
     assert middleware_tags(app) == [alpha, zeta, "first-given", "second-given"]
     layers = [p.layer for p in app.plugin_assembly.plugins]
-    assert layers == ["default"] * 3 + ["installed"] * 2 + ["in-process"] * 2
+    assert layers == ["default"] * 4 + ["installed"] * 2 + ["in-process"] * 2
 
 
 def test_configure_runs_first_and_every_hook_in_call_order(fake: FakeDists) -> None:
@@ -142,7 +143,7 @@ def test_in_process_plugin_name_is_name_then_dunder_name_then_class_name() -> No
     module = types.ModuleType("module_plugin")
     module.lanner_middleware = hookimpl(lambda app: [Tag("from-module")])  # type: ignore[attr-defined]
     app = App(plugins=[InProcess("attr-name"), module, Nameless()])
-    assert [p.name for p in app.plugin_assembly.plugins[3:]] == [
+    assert [p.name for p in app.plugin_assembly.plugins[4:]] == [
         "attr-name",
         "module_plugin",
         "Nameless",

@@ -14,8 +14,9 @@ from lanner._resources import RouteTarget, build_route_target
 from lanner._serve import ErrorHandler, Server, Sink, accepts_ws
 from lanner._spec_version import SERVED_SPECS, check_scope
 from lanner._types import Receive, Scope, Send
+from lanner.broadcast.backend import BackendFactory
 from lanner.broadcast.hub import Broadcast
-from lanner.broadcast.select import BUILTIN_BACKENDS, open_broadcast
+from lanner.broadcast.select import open_broadcast
 from lanner.error_handlers import logger
 from lanner.options import RequestOptions, ResponseOptions
 from lanner.plugins._config import resolve_section
@@ -79,6 +80,8 @@ class App:
             "error handlers"
         )
         """Error handler per exception class, after plugin precedence."""
+        self.broadcast_backends: OwnedDict[str, BackendFactory] = OwnedDict("broadcast backends")
+        """Broadcast backend factories by URL scheme (the ``lanner_broadcast_backends`` hook)."""
         self._router: CompiledRouter[RouteTarget] = CompiledRouter()
         self._sinks: list[tuple[re.Pattern[str], Sink, bool]] = []
         self._middleware: list[object] = []
@@ -93,7 +96,7 @@ class App:
             disable=disable_plugins,
             config_sections=self._plugin_config_raw,
         )
-        self.broadcast: Broadcast = open_broadcast(broadcast, self, BUILTIN_BACKENDS)
+        self.broadcast: Broadcast = open_broadcast(broadcast, self, self.broadcast_backends)
         """The broadcast hub: fan-out to WebSockets and SSE streams (see docs/broadcast.md)."""
 
     def __repr__(self) -> str:

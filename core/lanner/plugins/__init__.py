@@ -6,7 +6,7 @@ given as ``App(plugins=[...])``), imports only those, registers them in a
 ``pluggy.PluginManager`` of that App alone, validates their hook names, and
 calls each hook once per plugin in the documented order:
 
-1. default plugins (``lanner.json``, ``lanner.msgpack``, ``lanner.errors``);
+1. default plugins (``lanner.json``, ``lanner.msgpack``, ``lanner.errors``, ``lanner.memory``);
 2. installed plugins, by entry-point name;
 3. in-process plugins, in the order given.
 

@@ -185,6 +185,15 @@ def _media_type(key: object) -> object:
     return bare_media_type(key) if isinstance(key, str) else key
 
 
+def _is_scheme(key: object) -> bool:
+    return isinstance(key, str) and re.fullmatch(r"[a-z][a-z0-9+.-]*", key) is not None
+
+
+def _scheme(key: object) -> object:
+    """Store schemes as URLs compare them: lower-case."""
+    return key.lower() if isinstance(key, str) else key
+
+
 def _is_exception_class(key: object) -> bool:
     return isinstance(key, type) and issubclass(key, BaseException)
 
@@ -257,6 +266,17 @@ HOOKS: Final[tuple[Hook, ...]] = (
         _sink_pair,
         key=_sink_key,
         settle="add your own sink for {key!r} with app.add_sink(...)",
+    ),
+    MappingHook(
+        "lanner_broadcast_backends",
+        "broadcast_backends",
+        slot(
+            _is_scheme,
+            "a bare URL scheme such as 'redis' (no '://')",
+            callable,
+            "a broadcast backend factory must be callable as factory(url, app)",
+        ),
+        normalise=_scheme,
     ),
 )
 """Every hook, in the order lanner calls them during assembly."""

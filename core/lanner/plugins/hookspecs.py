@@ -7,9 +7,10 @@ per message. Hooks *return objects* (middleware, handlers, context managers),
 and those objects do the work at run time.
 
 Plugins are called layer by layer: the default plugins (``lanner.json``,
-``lanner.msgpack``, ``lanner.errors``), then installed plugins in entry-point
-name order, then in-process plugins in ``App(plugins=[...])`` order. For keyed
-results (media handlers, error handlers, sink prefixes) a higher layer
+``lanner.msgpack``, ``lanner.errors``, ``lanner.memory``), then installed plugins
+in entry-point name order, then in-process plugins in ``App(plugins=[...])``
+order. For keyed results (media handlers, error handlers, sink prefixes,
+broadcast schemes) a higher layer
 overrides a lower one, the app author's own settings override every plugin,
 and two plugins of one layer claiming the same key raise
 ``PluginConflictError`` when the app starts, unless the app author set that
@@ -32,6 +33,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from lanner.app import App
+    from lanner.broadcast.backend import BackendFactory
     from lanner.media.base import BaseHandler, BinaryBaseHandlerWS, TextBaseHandlerWS
     from lanner.ws_options import WebSocketPayloadType
 
@@ -39,6 +41,7 @@ __all__ = [
     "ErrorHandler",
     "Sink",
     "hookimpl",
+    "lanner_broadcast_backends",
     "lanner_configure",
     "lanner_error_handlers",
     "lanner_http_media_handlers",
@@ -192,4 +195,24 @@ def lanner_sinks(app: App) -> Sequence[tuple[str | re.Pattern[str], Sink]] | Non
 
     Returns:
         A sequence of ``(prefix, sink)`` pairs, or ``None``.
+    """
+
+
+@hookspec
+def lanner_broadcast_backends(app: App) -> Mapping[str, BackendFactory] | None:
+    """Return broadcast backend factories by bare URL scheme, such as ``"redis"``.
+
+    Called once per App at assembly; entries land in ``app.broadcast_backends``,
+    a higher layer overriding a lower one per scheme. ``App()`` then picks the
+    factory for the scheme of its broadcast URL (``App(broadcast=URL)``, else
+    ``LANNER_BROADCAST_URL``, else ``memory://``, which the default plugin
+    ``lanner.memory`` provides) and calls it as ``factory(url, app)``: it returns a
+    ``lanner.BroadcastBackend`` and raises ``ValueError`` for an option it does
+    not know.
+
+    Args:
+        app: The app being assembled.
+
+    Returns:
+        A mapping from scheme (no ``://``) to backend factory, or ``None``.
     """

@@ -1,4 +1,4 @@
-"""lanner's default plugins: JSON, MessagePack and the default error handling.
+"""lanner's default plugins: JSON, MessagePack, error handling and the memory:// broadcast.
 
 Each is an ordinary plugin module of ``@hookimpl`` functions, registered under a
 reserved ``lanner.<x>`` name in the lowest precedence layer, so installed and
@@ -11,6 +11,7 @@ plugin name               module                                         can dis
 ``lanner.json``           :mod:`lanner.plugins.defaults.json`             yes
 ``lanner.msgpack``        :mod:`lanner.plugins.defaults.msgpack`          yes
 ``lanner.errors``         :mod:`lanner.plugins.defaults.errors`           no
+``lanner.memory``         :mod:`lanner.plugins.defaults.memory`           yes
 ========================  =============================================  ==============
 """
 
@@ -24,6 +25,7 @@ DEFAULT_PLUGINS: Final[tuple[tuple[str, str], ...]] = (
     ("lanner.json", "lanner.plugins.defaults.json"),
     ("lanner.msgpack", "lanner.plugins.defaults.msgpack"),
     ("lanner.errors", "lanner.plugins.defaults.errors"),
+    ("lanner.memory", "lanner.plugins.defaults.memory"),
 )
 """``(plugin name, module)`` of each default plugin, in call order."""
 
