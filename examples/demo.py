@@ -22,14 +22,15 @@ Each client learns which worker process serves it (under ``lanner serve
 answers with an ``X-Worker-PID`` header.
 
 The app names its plugins and their config (DESIGN.md §2b): ``auth_mw`` guards
-everything but the page and ``/health`` with a bearer token, ``media_cbor``
-serves CBOR, and ``broadcast_redis`` lets several workers share one chat
-(``lanner serve examples.demo:app --workers 2 --broadcast redis://...``). The
-token is a **demo token** embedded in the page so that the page works out of the
-box; a real app hands each user their own token after they log in. Set ``LANNER_DEMO_TOKEN`` to choose another one. The chat WebSocket accepts
+everything but the page and ``/health`` with a bearer token, and ``media_cbor``
+serves CBOR. The token is a **demo token** embedded in the page so that the page
+works out of the box; a real app hands each user their own token after they log
+in. Set ``LANNER_DEMO_TOKEN`` to choose another one. The chat WebSocket accepts
 handshakes from the page's own origin (``"self"``: whatever host and port the demo
 is served on); set ``LANNER_DEMO_ORIGINS`` (comma-separated) to also allow pages
 served elsewhere.
+``broadcast_redis`` (also named) lets several workers share one chat:
+``lanner serve examples.demo:app --workers 2 --broadcast redis://...``.
 """
 
 from __future__ import annotations
