@@ -338,9 +338,7 @@ class RedisBackend(BroadcastBackend):
             return None
         return info
 
-    async def _bounded(
-        self, call: Awaitable[Any], what: str, timeout: float | None = None
-    ) -> Any:
+    async def _bounded(self, call: Awaitable[Any], what: str, timeout: float | None = None) -> Any:
         """Await a Redis call for at most ``publish_timeout``; failures become unavailable."""
         if timeout is None:
             timeout = self.settings.publish_timeout
