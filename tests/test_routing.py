@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import uuid
 from typing import Any
 
@@ -317,6 +318,81 @@ def test_path_field_is_the_last_resort_at_its_position() -> None:
 )
 def test_mixed_segments(template: str, path: str, expected: dict[str, Any] | None) -> None:
     assert params_for(template, path) == expected
+
+
+@pytest.mark.parametrize(
+    ("template", "path", "expected"),
+    [
+        # A literal that occurs several times: the earlier field ends at its last
+        # occurrence that leaves the rest a valid split.
+        (
+            "/a/{year}-{month}-{day}.json",
+            "/a/2024-05-06-x.json",
+            {"year": "2024-05", "month": "06", "day": "x"},
+        ),
+        ("/a/{year}-{month}-{day}.json", "/a/--.json", None),
+        (
+            "/a/{year}-{month}-{day}.json",
+            "/a/------.json",
+            {"year": "--", "month": "-", "day": "-"},
+        ),
+        ("/b/{name}.{ext}.bak", "/b/a.b.c.bak", {"name": "a.b", "ext": "c"}),
+        # Overlapping literal text.
+        ("/c/ab{x}abab{y}aba", "/c/ababababababa", {"x": "ab", "y": "ab"}),
+        ("/c/ab{x}abab{y}aba", "/c/abababab", None),
+        # A typed field's syntax rules out the rightmost split, so an earlier one wins.
+        ("/z/{x:float}.json", "/z/2.json", {"x": 2.0}),
+        ("/z/{x:float}.json", "/z/2..json", {"x": 2.0}),
+        ("/z/{a:float}.{b:float}", "/z/1.5.2.5", {"a": 1.5, "b": 2.5}),
+        ("/z/{a:float}e{b:int}", "/z/1e5e7", {"a": 1e5, "b": 7}),
+        ("/z/{a:float}e{b:int}", "/z/1e5e", None),
+        ("/z/{a:float}x", "/z/" + "1" * 50 + "yx", None),
+        # The longest float, 11e1, is followed by x, not 1; 11e is no float; 1 is.
+        ("/z/{a:float}1{b}", "/z/11e1x", {"a": 1.0, "b": "e1x"}),
+        ("/p/{a:int(max=5)}.{b}", "/p/1.2.x", {"a": 1, "b": "2.x"}),
+        # The syntax split stands even when its converter then refuses it.
+        ("/p/{a:int(max=5)}.{b}", "/p/9.2.x", None),
+        ("/p/{a:int}-{b:int}", "/p/-1--2", {"a": -1, "b": -2}),
+        ("/p/x{a:int}1{b}", "/p/x12311z", {"a": 1231, "b": "z"}),
+        ("/u/{a:uuid}-{b:uuid}", f"/u/{_UUID}-{_UUID.hex}", {"a": _UUID, "b": _UUID}),
+        ("/u/{a:uuid}-{b}", f"/u/{_UUID}-{_UUID}", {"a": _UUID, "b": str(_UUID)}),
+        ("/u/{a:uuid}-{b}", f"/u/{_UUID.hex}-x-y", {"a": _UUID, "b": "x-y"}),
+    ],
+)
+def test_mixed_segment_split_rule(
+    template: str, path: str, expected: dict[str, Any] | None
+) -> None:
+    assert params_for(template, path) == expected
+
+
+def test_int_refuses_more_than_4300_digits_whatever_the_interpreter_allows() -> None:
+    router = make_router("/i/{n:int}", "/j/{n:int}.x")
+    assert router.find("/i/" + "9" * 4300) is not None
+    previous = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)  # no limit in the interpreter
+    try:
+        assert router.find("/i/" + "9" * 4301) is None
+        assert router.find("/j/" + "9" * 4301 + ".x") is None
+        assert router.find("/i/-" + "1" * 4300) == (
+            "/i/{n:int}",
+            {"n": -int("1" * 4300)},
+            "/i/{n:int}",
+        )
+        sys.set_int_max_str_digits(640)  # the app chose a lower limit: it applies too
+        assert router.find("/i/" + "9" * 641) is None
+    finally:
+        sys.set_int_max_str_digits(previous)
+
+
+def test_float_refuses_long_non_numbers_quickly() -> None:
+    # The float syntax once backtracked quadratically: 16,000 digits and an 'x' took 9 s.
+    router = make_router("/f/{x:float}")
+    assert router.find("/f/" + "1" * 60_000 + "x") is None
+    assert router.find("/f/" + "1" * 300) == (
+        "/f/{x:float}",
+        {"x": float("1" * 300)},
+        "/f/{x:float}",
+    )
 
 
 def test_mixed_segment_beats_plain_field_and_falls_back_to_it() -> None:

@@ -6,6 +6,12 @@ in a field such as ``{id:int(min=1)}``. Per request the router calls its
 text is not acceptable", and the router treats that as "this route does not
 match" rather than as an error, so a path that no converter accepts becomes a
 404 and never a 500.
+
+Every method here takes time linear in the length of the text it is given,
+whatever that text is: paths come from outsiders, and a converter that
+backtracks would let one request freeze the event loop. The syntax patterns are
+therefore unambiguous (a regular expression engine that backtracks never has
+two ways to match the same text).
 """
 
 from __future__ import annotations
@@ -36,10 +42,13 @@ class Converter(Protocol):
     """What the router needs from a converter.
 
     Attributes:
-        pattern: A regular expression (no capturing groups) that matches every
-            text the converter might accept. It is used only where the field
-            shares a segment with literal text (``/v{major:int}.{minor:int}``), so
-            that the segment is split where the converter can succeed.
+        pattern: A regular expression (no capturing groups) for the field's
+            syntax: it matches every text the converter might accept. It is used
+            only where the field shares a segment with literal text
+            (``/v{major:int}.{minor:int}``), so that the segment is split where
+            the converter can succeed. It must be unambiguous, and among the
+            texts it matches from one position, a backtracking engine must try
+            the longer first.
         key: A canonical spelling of the converter and its arguments, such as
             ``int(max=99,min=1)``; two fields with equal keys convert alike.
     """
@@ -52,7 +61,21 @@ class Converter(Protocol):
         ...
 
     def convert(self, value: str) -> Any | None:
-        """Return ``value`` converted, or ``None`` if it is not acceptable."""
+        """Return ``value`` converted, or ``None`` if it is not acceptable.
+
+        It accepts only text that :attr:`pattern` matches, so the router may
+        take an accepted value as proof that the syntax held.
+        """
+        ...
+
+    def starts(self, text: str, ends: bytearray) -> bytearray:
+        """Mark where a field with this syntax may start, given where it may end.
+
+        Returns a ``bytearray`` of ``len(text) + 1`` flags in which position
+        ``p`` is set when ``text[p:q]`` matches :attr:`pattern` for some ``q``
+        set in ``ends`` (also ``len(text) + 1`` flags). The router uses it to
+        split a segment mixing literal text and fields in linear time.
+        """
         ...
 
 
@@ -79,13 +102,26 @@ def _spell(name: str, args: Mapping[str, object]) -> str:
     return f"{name}({inner})" if inner else name
 
 
-_FLOAT_PATTERN: Final = r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
+# NOTE: `[0-9]+\.?[0-9]*` would describe the same numbers, but it can split a
+# run of digits between its two loops in n ways, so a backtracking engine takes
+# quadratic time to refuse '1111...1x' (16,000 digits took 9 s).
+_FLOAT_PATTERN: Final = r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
 _float_syntax: Final = re.compile(_FLOAT_PATTERN).fullmatch
 _UUID_PATTERN: Final = (
     r"(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
     r"|[0-9a-fA-F]{32})"
 )
 _uuid_syntax: Final = re.compile(_UUID_PATTERN).fullmatch
+_digit_runs: Final = re.compile(r"[0-9]+").finditer
+_DIGITS: Final = frozenset("0123456789")
+
+MAX_INT_DIGITS: Final = 4300
+"""The most digits ``int`` accepts: Python's default ``sys.get_int_max_str_digits()``.
+
+It is fixed here rather than read from the interpreter, because turning a decimal
+string into an ``int`` takes more than linear time, and an app that lifts
+Python's limit for its own reasons should not open its router to slow paths.
+"""
 
 
 class IntConverter:
@@ -94,7 +130,8 @@ class IntConverter:
     Only ASCII digits with an optional leading ``-`` are accepted, so ``+5``,
     `` 5``, ``5_000`` and non-ASCII digits do not match even though ``int()``
     would take them. Leading zeros are allowed (``007`` is 7) unless
-    ``num_digits`` pins the length.
+    ``num_digits`` pins the length. More than :data:`MAX_INT_DIGITS` digits
+    never match.
 
     Args:
         num_digits: Exact number of digits (the sign does not count), so that
@@ -143,11 +180,13 @@ class IntConverter:
             digits = len(value) - 1
         else:
             return None
-        if self._checked and self._num_digits is not None and digits != self._num_digits:
+        if digits > MAX_INT_DIGITS or (
+            self._checked and self._num_digits is not None and digits != self._num_digits
+        ):
             return None
         try:
             number = int(value)
-        except ValueError:  # more digits than sys.get_int_max_str_digits() allows
+        except ValueError:  # the app set sys.set_int_max_str_digits() lower still
             return None
         if self._checked and (
             (self._min is not None and number < self._min)
@@ -155,6 +194,19 @@ class IntConverter:
         ):
             return None
         return number
+
+    def starts(self, text: str, ends: bytearray) -> bytearray:
+        """Mark where an ``int`` field may start, given where it may end; see :class:`Converter`."""
+        marks = bytearray(len(text) + 1)
+        for run in _digit_runs(text):
+            first, stop = run.span()
+            # Every digit before the last allowed end within the run may start it.
+            end = ends.rfind(1, first + 1, stop + 1)
+            if end != -1:
+                marks[first:end] = b"\x01" * (end - first)
+                if first and text[first - 1] == "-":
+                    marks[first - 1] = 1
+        return marks
 
 
 class FloatConverter:
@@ -205,6 +257,10 @@ class FloatConverter:
             return None
         return number
 
+    def starts(self, text: str, ends: bytearray) -> bytearray:
+        """Mark where a ``float`` field may start, given its ends; see :class:`Converter`."""
+        return _float_starts(text, ends)
+
 
 class UUIDConverter:
     """Accepts a UUID as 32 hex digits, with or without the four usual hyphens: ``{u:uuid}``.
@@ -228,6 +284,54 @@ class UUIDConverter:
         if _uuid_syntax(value) is None:
             return None
         return uuid.UUID(value)
+
+    def starts(self, text: str, ends: bytearray) -> bytearray:
+        """Mark where a ``uuid`` field may start, given its ends; see :class:`Converter`."""
+        marks = bytearray(len(text) + 1)
+        end = ends.find(1, 32)
+        while end != -1:
+            # The syntax has two lengths only, so each end has two candidate starts.
+            for start in (end - 36, end - 32):
+                if start >= 0 and _uuid_syntax(text, start, end) is not None:
+                    marks[start] = 1
+            end = ends.find(1, end + 1)
+        return marks
+
+
+def _float_starts(text: str, ends: bytearray) -> bytearray:
+    """Mark each ``p`` where ``text[p:q]`` is a float's syntax for some ``q`` set in ``ends``.
+
+    One pass from right to left, with a flag per position for each state of the
+    syntax ``-? (D+ (. D*)? | . D+) (e [+-]? D+)?``: each flag says that the
+    text from there on can finish that part and reach an allowed end.
+    """
+    size = len(text)
+    # Two spare cells, so that reading at x + 1 and x + 2 needs no bounds check.
+    exp_digits = bytearray(size + 2)  # D+ of the exponent, then an end
+    after = bytearray(ends) + b"\x00"  # the mantissa may stop here: an end or an exponent
+    fraction = bytearray(after)  # D* after the point, then `after`
+    whole = bytearray(size + 2)  # D+ (. D*)? then `after`
+    digits_then = bytearray(size + 2)  # D+ then `after` (the '.D+' form)
+    mantissa = bytearray(size + 2)
+    marks = bytearray(size + 1)
+    for x in range(size - 1, -1, -1):
+        char = text[x]
+        if char in _DIGITS:
+            exp_digits[x] = ends[x + 1] or exp_digits[x + 1]
+            whole[x] = (
+                after[x + 1] or whole[x + 1] or (text[x + 1 : x + 2] == "." and fraction[x + 2])
+            )
+            digits_then[x] = after[x + 1] or digits_then[x + 1]
+            fraction[x] = after[x] or fraction[x + 1]
+            mantissa[x] = whole[x]
+        elif char == ".":
+            mantissa[x] = digits_then[x + 1]
+        elif char in "eE" and (
+            exp_digits[x + 1] or (text[x + 1 : x + 2] in ("+", "-") and exp_digits[x + 2])
+        ):
+            after[x] = fraction[x] = 1
+        marks[x] = mantissa[x] or (char == "-" and mantissa[x + 1])
+    return marks
 
 
 CONVERTERS: Final[Mapping[str, Callable[..., Converter]]] = {

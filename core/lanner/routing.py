@@ -13,6 +13,12 @@ segment mixing literal text and fields, then a typed field (``int``,
 ``float``, ``uuid``), then a plain field, then a ``path`` field. When a
 branch fails further on (including a converter refusing the text) the search
 backtracks and tries the next candidate.
+
+Paths come from outsiders, so a lookup takes time linear in the path's length
+for every template this router accepts: each node of the tree is visited at most
+once per lookup, and each candidate at a node does work linear in its segment
+(segments mixing text and fields are split by :mod:`lanner._segment`, without
+regular-expression backtracking).
 """
 
 from __future__ import annotations
@@ -23,15 +29,15 @@ from collections.abc import Callable
 from typing import Any, Final, Generic, TypeVar
 
 from lanner._converters import PATH, Converter, build_converter
+from lanner._segment import SegmentSplitter
 
 __all__ = ["CompiledRouter", "RouteConflictError"]
 
 T = TypeVar("T")
 
 _Convert = Callable[[str], Any]
-_FullMatch = Callable[[str], "re.Match[str] | None"]
+_Split = Callable[[str], "list[Any] | None"]
 _FIELD: Final = re.compile(r"\{([^{}]*)\}")
-_PLAIN_PATTERN: Final = ".+"
 
 
 class RouteConflictError(ValueError):
@@ -99,8 +105,9 @@ class _Node(Generic[T]):
 
     Attributes:
         literals: Child per literal segment text.
-        compound: ``(fullmatch, converter per field, child)`` per segment
-            mixing literal text and fields, in the order added.
+        compound: ``(splitter, child)`` per segment mixing literal text and
+            fields, in the order added; the split function returns the converted
+            field values or ``None``.
         fields: ``(convert, child)`` per whole-segment field except ``tail``;
             ``convert`` is ``None`` for a plain field.
         tail: The last field candidate when no ``path`` field follows it. PERF:
@@ -125,7 +132,7 @@ class _Node(Generic[T]):
 
     def __init__(self) -> None:
         self.literals: dict[str, _Node[T]] = {}
-        self.compound: tuple[tuple[_FullMatch, tuple[_Convert | None, ...], _Node[T]], ...] = ()
+        self.compound: tuple[tuple[_Split, _Node[T]], ...] = ()
         self.fields: tuple[tuple[_Convert | None, _Node[T]], ...] = ()
         self.tail: tuple[_Convert | None, _Node[T]] | None = None
         self.literal_only = True
@@ -156,8 +163,7 @@ class _Node(Generic[T]):
         node = self._children.get(key)
         if node is None:
             node = self._children[key] = _Node()
-            fullmatch, converts = _compile(parts)
-            self.compound = (*self.compound, (fullmatch, converts, node))
+            self.compound = (*self.compound, (_splitter(parts).matcher(), node))
             self._refresh()
         return node
 
@@ -313,20 +319,14 @@ def _match(
             if found is not None:
                 return found
             del values[mark:]
-        for fullmatch, converts, child in node.compound:
-            match = fullmatch(segment)
-            if match is None:
+        for split, child in node.compound:
+            fields = split(segment)
+            if fields is None:
                 continue
-            # Same length by construction; zip(strict=True) would double the cost.
-            for convert, text in zip(converts, match.groups()):  # noqa: B905
-                value = text if convert is None else convert(text)
-                if value is None:
-                    break
-                values.append(value)
-            else:
-                found = _match(child, segments, index, end, values)
-                if found is not None:
-                    return found
+            values += fields
+            found = _match(child, segments, index, end, values)
+            if found is not None:
+                return found
             del values[mark:]
         for convert, child in node.fields:
             if convert is None:
@@ -356,20 +356,17 @@ def _match(
         return None
 
 
-def _compile(parts: tuple[str | _Field, ...]) -> tuple[_FullMatch, tuple[_Convert | None, ...]]:
-    """Return the matcher and converters for a segment mixing literal text and fields."""
-    pattern = "".join(
-        re.escape(part)
-        if isinstance(part, str)
-        else f"({part.converter.pattern if part.converter else _PLAIN_PATTERN})"
-        for part in parts
-    )
-    converts = tuple(
-        part.converter.convert if part.converter else None
-        for part in parts
-        if isinstance(part, _Field)
-    )
-    return re.compile(pattern, re.DOTALL).fullmatch, converts
+def _splitter(parts: tuple[str | _Field, ...]) -> SegmentSplitter:
+    """Return the splitter for a segment mixing literal text and fields."""
+    literals = [""]
+    converters: list[Converter | None] = []
+    for part in parts:
+        if isinstance(part, str):
+            literals[-1] = part
+        else:
+            converters.append(part.converter)
+            literals.append("")
+    return SegmentSplitter(literals, converters)
 
 
 def _shape_of(segment: _Segment) -> object:
