@@ -9,7 +9,7 @@ CONSTRAINTS := constraints/dev.txt
 PLUGINS := $(wildcard plugins/*/pyproject.toml)
 PLUGIN_DIRS := $(patsubst %/pyproject.toml,%,$(PLUGINS))
 
-.PHONY: run test lint typecheck pytest browser bench bench-quick docs docs-serve clean
+.PHONY: run test lint typecheck pytest browser redis bench bench-quick docs docs-serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,7 +44,12 @@ typecheck: $(VENV)/.test-installed
 browser:
 	.ci/install-browser
 
-pytest: $(VENV)/.test-installed browser
+# The broadcast_redis tests start private redis-server processes (Debian's package);
+# this installs it when missing and does nothing otherwise.
+redis:
+	.ci/install-redis
+
+pytest: $(VENV)/.test-installed browser redis
 	$(BIN)/python -m pytest --cov --cov-report=term
 
 test: lint typecheck pytest

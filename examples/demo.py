@@ -17,6 +17,10 @@ Routes:
 * ``POST /api/messages``: ``{"name": ..., "text": ...}`` posts into the chat.
 * ``GET /health``: liveness and counts.
 
+Each client learns which worker process serves it (under ``lanner serve
+--workers N``): the ``welcome`` payload carries ``worker_pid``, and ``/events``
+answers with an ``X-Worker-PID`` header.
+
 The app names its plugins and their config (DESIGN.md §2b): ``auth_mw`` guards
 everything but the page and ``/health`` with a bearer token, and ``media_cbor``
 serves CBOR. The token is a **demo token** embedded in the page so that the page
@@ -25,6 +29,8 @@ in. Set ``LANNER_DEMO_TOKEN`` to choose another one. The chat WebSocket accepts
 handshakes from the page's own origin (``"self"``: whatever host and port the demo
 is served on); set ``LANNER_DEMO_ORIGINS`` (comma-separated) to also allow pages
 served elsewhere.
+``broadcast_redis`` (also named) lets several workers share one chat:
+``lanner serve examples.demo:app --workers 2 --broadcast redis://...``.
 """
 
 from __future__ import annotations
@@ -115,6 +121,10 @@ class Messages:
             message = await self.room.post(body.get("name"), body.get("text"), via="http")
         except ValueError as exc:
             raise lanner.HTTPUnprocessableEntity(description=str(exc)) from None
+        except lanner.BroadcastUnavailable:
+            raise lanner.HTTPServiceUnavailable(
+                description="The chat cannot deliver messages right now; try again shortly."
+            ) from None
         resp.status = 201
         resp.media = {"message": message}
 
@@ -146,7 +156,8 @@ class ChatSocket:
         async with room.hub.relay(ws, CHAT_CHANNEL, backlog=self.backlog):
             joined = False
             try:
-                await ws.send_media(room.join(name))
+                # The worker's PID tells a client which of several workers serves it.
+                await ws.send_media({**room.join(name), "worker_pid": os.getpid()})
                 joined = True
                 await room.announce(name, joined=True)
                 while True:
@@ -173,6 +184,9 @@ class ChatSocket:
             await self.room.post(name, text, via="ws")
         except ValueError as exc:
             await ws.send_media({"type": "error", "error": str(exc)})
+        except lanner.BroadcastUnavailable:
+            # The broadcast backend is down: tell this client, keep its connection.
+            await ws.send_media({"type": "error", "error": "Not delivered; try again shortly."})
 
 
 class Events:
@@ -191,6 +205,7 @@ class Events:
 
     async def on_get(self, req: lanner.Request, resp: lanner.Response) -> None:
         events = self.hub.sse(FEED_CHANNEL, last_event_id=req.last_event_id)
+        resp.set_header("X-Worker-PID", str(os.getpid()))
         resp.sse = self._retry_and_limit(events)
 
     async def _retry_and_limit(
@@ -300,7 +315,8 @@ def create_app(
     token = token or os.environ.get("LANNER_DEMO_TOKEN") or DEFAULT_TOKEN
     origins = list(allowed_origins) if allowed_origins is not None else _origins_from_env()
     app = lanner.App(
-        autoload_plugins=["media_cbor", "auth_mw"],
+        # broadcast_redis provides redis:// for ``lanner serve --broadcast``.
+        autoload_plugins=["media_cbor", "auth_mw", "broadcast_redis"],
         plugin_config={
             "auth_mw": {
                 "tokens": {"demo": token},
