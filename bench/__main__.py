@@ -38,6 +38,7 @@ _PAIRED_ROUNDS: Final = 6
 _E2E_FOR_SCENARIO: Final = {
     "ws_echo": ("echo_1", "echo_50"),
     "ws_lifecycle": ("handshake",),
+    "ws_lifecycle_leave": (),
     "ws_push": ("push",),
     "sse": ("sse",),
     "http_get": ("http_get",),
