@@ -25,9 +25,12 @@ The app names its plugins and their config (DESIGN.md §2b): ``auth_mw`` guards
 everything but the page and ``/health`` with a bearer token, and ``media_cbor``
 serves CBOR. The token is a **demo token** embedded in the page so that the page
 works out of the box; a real app hands each user their own token after they log
-in. Set ``LANNER_DEMO_TOKEN`` to choose another one, and ``LANNER_DEMO_ORIGINS``
-(comma-separated) to allow WebSocket handshakes from pages served elsewhere than
-``http://127.0.0.1:8000`` or ``http://localhost:8000``.
+in. Set ``LANNER_DEMO_TOKEN`` to choose another one. The chat WebSocket accepts
+handshakes from the page's own origin (``"self"``: whatever host and port the demo
+is served on); set ``LANNER_DEMO_ORIGINS`` (comma-separated) to also allow pages
+served elsewhere.
+``broadcast_redis`` (also named) lets several workers share one chat:
+``lanner serve examples.demo:app --workers 2 --broadcast redis://...``.
 """
 
 from __future__ import annotations
@@ -60,7 +63,7 @@ CHAT_BACKLOG: Final = 64
 
 TOKEN_QUERY_PARAM: Final = "access_token"
 TOKEN_SUBPROTOCOL_PREFIX: Final = "bearer."
-DEFAULT_ORIGINS: Final = ("http://127.0.0.1:8000", "http://localhost:8000")
+DEFAULT_ORIGINS: Final = ("self",)
 _BINARY_MEDIA_TYPES: Final = ("application/cbor", "application/msgpack")
 
 _PAGE_FILE: Final = Path(__file__).with_name("page.html")
@@ -203,9 +206,9 @@ class Events:
     async def on_get(self, req: lanner.Request, resp: lanner.Response) -> None:
         events = self.hub.sse(FEED_CHANNEL, last_event_id=req.last_event_id)
         resp.set_header("X-Worker-PID", str(os.getpid()))
-        resp.sse = self._paced(events)
+        resp.sse = self._retry_and_limit(events)
 
-    async def _paced(
+    async def _retry_and_limit(
         self, events: AsyncGenerator[lanner.SSEvent, None]
     ) -> AsyncIterator[lanner.SSEvent]:
         sent = 0
@@ -297,8 +300,8 @@ def create_app(
         token: The bearer token the chat, the feed and the API accept (and the page
             uses); defaults to ``LANNER_DEMO_TOKEN`` or :data:`DEFAULT_TOKEN`.
         allowed_origins: Origins allowed to open the chat WebSocket from a browser;
-            defaults to the page's own address on port 8000 plus
-            ``LANNER_DEMO_ORIGINS``.
+            defaults to the page's own origin (``"self"``, on any host and port)
+            plus ``LANNER_DEMO_ORIGINS``.
         feed_interval: Seconds between two ``tick`` events on ``/events``.
         history: How many messages the room keeps.
         outbox_size: How many messages may wait for one slow chat client before
@@ -312,7 +315,8 @@ def create_app(
     token = token or os.environ.get("LANNER_DEMO_TOKEN") or DEFAULT_TOKEN
     origins = list(allowed_origins) if allowed_origins is not None else _origins_from_env()
     app = lanner.App(
-        autoload_plugins=["media_cbor", "auth_mw"],
+        # broadcast_redis provides redis:// for ``lanner serve --broadcast``.
+        autoload_plugins=["media_cbor", "auth_mw", "broadcast_redis"],
         plugin_config={
             "auth_mw": {
                 "tokens": {"demo": token},

@@ -1,19 +1,23 @@
-"""Shared test setup: async tests without a plugin, and plugin autoload off.
+"""Shared test setup: async tests without a plugin, plugin autoload off, fake plugins.
 
 ``async def`` tests run on a fresh event loop each (``asyncio.run``), so the
 suite needs no async pytest plugin. The repo's own environment has both plugin
 distributions installed, and installed plugins autoload; core tests therefore
-run with autoload off, and plugin tests opt in explicitly (DESIGN.md §2b).
+run with autoload off, and plugin tests opt in explicitly (DESIGN.md §2b), for
+instance through the ``fake`` fixture (fake installed plugins, autoload back on).
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import settings
+from plugins_support import FakeDists
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -33,6 +37,14 @@ def _no_plugin_autoload(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LANNER_DISABLE_PLUGIN_AUTOLOAD", "1")
     monkeypatch.delenv("LANNER_PLUGINS", raising=False)
     monkeypatch.delenv("LANNER_DISABLE_PLUGINS", raising=False)
+
+
+@pytest.fixture
+def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeDists]:
+    """Fake installed plugins (see ``plugins_support``), with autoload back on."""
+    dists = FakeDists(tmp_path, monkeypatch)
+    yield dists
+    dists.cleanup()
 
 
 # Property tests: derandomised everywhere, so a run is reproducible and a CI

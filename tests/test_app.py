@@ -318,7 +318,9 @@ async def test_unknown_scope_type_is_refused() -> None:
     async def send(message: dict[str, Any]) -> None:
         raise AssertionError("not called")
 
-    with pytest.raises(ValueError, match=r"'http', 'websocket' and 'lifespan'.*'webtransport'"):
+    with pytest.raises(
+        lanner.UnsupportedScopeError, match=r"'http', 'websocket' and 'lifespan'.*'webtransport'"
+    ):
         await app({"type": "webtransport"}, receive, send)
 
 

@@ -420,3 +420,15 @@ async def test_subscribing_while_the_backend_is_down_fails_cleanly() -> None:
                 pass
         assert hub.stats()["channels"] == 0
         assert hub.stats()["subscribers"] == 0
+
+
+def test_a_message_as_a_server_sent_event() -> None:
+    text = lanner.BroadcastMessage("7", "news", "hello", "story")
+    event = text.to_sse()
+    assert (event.text, event.event, event.event_id) == ("hello", "story", "7")
+    assert text.to_sse() is event  # made once, shared by every stream
+    assert text.to_sse("a=7&b=3").event_id == "a=7&b=3"
+    binary = lanner.BroadcastMessage("8", "news", b"\x00\xff").to_sse()
+    assert binary.text == "AP8="
+    gap = lanner.BroadcastMessage.gap_marker("news", "3").to_sse()
+    assert (gap.event, gap.text, gap.event_id) == ("gap", "news", "3")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from typing import Any
@@ -44,3 +45,11 @@ def test_serve_help_documents_the_option() -> None:
     result = CliRunner().invoke(main, ["serve", "--help"])
     assert "--broadcast URL" in result.output
     assert "LANNER_BROADCAST_URL" in result.output
+
+
+def test_lanner_plugins_lists_the_memory_backend_plugin() -> None:
+    result = CliRunner().invoke(main, ["plugins", "--all"])
+    assert result.exit_code == 0, result.output
+    listed = {p["name"]: p for p in json.loads(result.stdout)}
+    assert listed["lanner.memory"]["hooks"] == ["lanner_broadcast_backends"]
+    assert listed["lanner.memory"]["distribution"] == "lanner"

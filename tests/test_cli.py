@@ -16,19 +16,13 @@ import httpx
 import pytest
 import uvicorn
 from click.testing import CliRunner
-from test_plugins import MIDDLEWARE_PLUGIN, FakeDists
+from plugins_support import MIDDLEWARE_PLUGIN, FakeDists
 
+from lanner._h11_protocol import TIMEOUT_ENV
+from lanner._server_logging import server_log_config
 from lanner.cli import main
 
 KEYS = {"name", "distribution", "version", "hooks", "error"}
-
-
-@pytest.fixture
-def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeDists]:
-    """Fake installed plugins, with autoload back on."""
-    dists = FakeDists(tmp_path, monkeypatch)
-    yield dists
-    dists.cleanup()
 
 
 def run_cli(*args: str) -> tuple[int, Any, str]:
@@ -69,6 +63,7 @@ def test_plugins_all_adds_the_defaults_first(fake: FakeDists) -> None:
         "lanner.json",
         "lanner.msgpack",
         "lanner.errors",
+        "lanner.memory",
         "tagger",
     ]
     assert listed[2]["hooks"] == ["lanner_error_handlers"]
@@ -193,7 +188,12 @@ def test_python_dash_m_lanner_prints_the_default_plugins_as_json() -> None:
     )
     listed = json.loads(done.stdout)
     defaults = [p for p in listed if p["layer"] == "default"]
-    assert [p["name"] for p in defaults] == ["lanner.json", "lanner.msgpack", "lanner.errors"]
+    assert [p["name"] for p in defaults] == [
+        "lanner.json",
+        "lanner.msgpack",
+        "lanner.errors",
+        "lanner.memory",
+    ]
     assert all(set(p) >= KEYS and p["error"] is None for p in listed)
     # conftest turns autoload off, so installed plugins show as disabled, not imported.
     assert all(not p["enabled"] for p in listed if p["layer"] == "installed")
@@ -208,7 +208,7 @@ def uvicorn_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, dict[str, 
     calls: list[tuple[Any, dict[str, Any]]] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
     monkeypatch.setattr(sys, "path", list(sys.path))
-    for name in ("LANNER_DISABLE_PLUGINS", "LANNER_DISABLE_PLUGIN_AUTOLOAD"):
+    for name in ("LANNER_DISABLE_PLUGINS", "LANNER_DISABLE_PLUGIN_AUTOLOAD", TIMEOUT_ENV):
         monkeypatch.delenv(name, raising=False)  # restored after the test
     return calls
 
@@ -223,7 +223,10 @@ def test_serve_passes_the_import_string_and_options_to_uvicorn(
             "serve", "myapp:app", "--host", "0.0.0.0", "--port", "9001", "--workers", "2",
             "--log-level", "debug", "--ws", "wsproto", "--ws-max-size", "1024",
             "--ws-ping-interval", "5", "--ws-ping-timeout", "6", "--no-proxy-headers",
-            "--root-path", "/api", "--timeout-graceful-shutdown", "7",
+            "--root-path", "/api", "--timeout-graceful-shutdown", "7", "--http", "httptools",
+            "--h11-max-incomplete-event-size", "8192", "--timeout-request-header", "2.5",
+            "--timeout-keep-alive", "3", "--limit-concurrency", "100",
+            "--limit-max-requests", "10000", "--backlog", "128",
         ],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -243,8 +246,16 @@ def test_serve_passes_the_import_string_and_options_to_uvicorn(
         "root_path": "/api",
         "ssl_keyfile": None,
         "ssl_certfile": None,
+        "http": "httptools",
+        "h11_max_incomplete_event_size": 8192,
+        "timeout_keep_alive": 3,
+        "limit_concurrency": 100,
+        "limit_max_requests": 10000,
+        "backlog": 128,
         "timeout_graceful_shutdown": 7,
+        "log_config": server_log_config(),
     }
+    assert os.environ[TIMEOUT_ENV] == "2.5"
     assert sys.path[0] == str(tmp_path)
 
 
@@ -256,6 +267,22 @@ def test_serve_defaults_shut_down_within_a_few_seconds(
     assert (options["host"], options["port"], options["ws"]) == ("127.0.0.1", 8000, "auto")
     assert options["timeout_graceful_shutdown"] == 3
     assert options["proxy_headers"] is True
+
+
+def test_serve_defaults_bound_request_heads_in_size_and_time(
+    uvicorn_calls: list[tuple[Any, dict[str, Any]]],
+) -> None:
+    assert CliRunner().invoke(main, ["serve", "myapp:app"]).exit_code == 0
+    options = uvicorn_calls[0][1]
+    # h11 whatever else is installed (httptools bounds neither), with lanner's head deadline.
+    assert options["http"] == "lanner._h11_protocol:H11Protocol"
+    assert options["h11_max_incomplete_event_size"] == 16 * 1024
+    assert os.environ[TIMEOUT_ENV] == "10"
+    assert (options["timeout_keep_alive"], options["backlog"]) == (5, 2048)
+    assert options["limit_concurrency"] is None
+    assert options["limit_max_requests"] is None
+    # uvicorn's logging, with its invalid-UTF-8 traceback condensed to one line.
+    assert options["log_config"]["loggers"]["uvicorn.error"]["filters"] == ["lanner_invalid_utf8"]
 
 
 def test_serve_passes_plugin_switches_on_through_the_environment(
@@ -275,6 +302,9 @@ def test_serve_passes_plugin_switches_on_through_the_environment(
         (["serve", "myapp"], "expected MODULE:ATTRIBUTE"),
         (["serve", "m:app", "--disable-plugin", "lanner.errors"], "cannot be disabled"),
         (["serve", "m:app", "--ws", "tornado"], "'tornado' is not one of"),
+        (["serve", "m:app", "--http", "zttp"], "'zttp' is not one of"),
+        (["serve", "m:app", "--timeout-request-header", "-1"], "x>=0"),
+        (["serve", "m:app", "--limit-concurrency", "0"], "x>=1"),
     ],
 )
 def test_serve_refuses_bad_arguments_before_starting(

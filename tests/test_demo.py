@@ -245,11 +245,11 @@ async def test_chat_handshake_without_the_token_is_denied(demo: lanner.App) -> N
             ):
                 pass
         assert denied.value.code == 3403
-        # The page's own origin is allowed.
+        # The page's own origin ("self": the Host it was served from) is allowed.
         async with conductor.simulate_ws(
             "/ws/chat?name=ada",
             subprotocols=WS_PROTOCOLS,
-            headers={"Origin": "http://127.0.0.1:8000"},
+            headers={"Origin": "http://127.0.0.1:8011", "Host": "127.0.0.1:8011"},
         ) as ada:
             assert (await _next_of(ada, "welcome"))["name"] == "ada"
 

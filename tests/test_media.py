@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -10,6 +11,7 @@ import msgpack
 import pytest
 
 import lanner
+from examples.demo import create_app
 from lanner.media import (
     BaseHandler,
     Handlers,
@@ -18,8 +20,10 @@ from lanner.media import (
     MessagePackHandler,
     MessagePackHandlerWS,
 )
-from lanner.testing import ASGIConductor
+from lanner.media.handlers import bare_media_type
+from lanner.testing import ASGIConductor, SimulatedWebSocket
 from lanner.testing._http import Result
+from tests._ws_app import ws_app
 
 
 class Echo:
@@ -196,7 +200,7 @@ def test_json_ws_handler_with_custom_dumps_and_loads() -> None:
     default = JSONHandlerWS()
     assert default.serialize({"a": "é"}) == '{"a":"é"}'
     assert default.deserialize('{"a": 1}') == {"a": 1}
-    with pytest.raises(json.JSONDecodeError):
+    with pytest.raises(lanner.MediaMalformedError):
         default.deserialize("{")
 
 
@@ -260,3 +264,329 @@ def test_handlers_find_unknown_and_after_changes() -> None:
     del handlers["APPLICATION/json"]
     assert handlers.find("application/json; charset=utf-8") is None
     assert handlers.find("text/plain") is None
+
+
+@pytest.mark.parametrize(
+    ("content_type", "media_type"),
+    [
+        ("application/json", "application/json"),
+        ("Application/JSON; charset=UTF-8", "application/json"),
+        ("  text/CSV ;header=present", "text/csv"),
+        ("", ""),
+    ],
+)
+def test_bare_media_type_drops_parameters_and_case(content_type: str, media_type: str) -> None:
+    assert bare_media_type(content_type) == media_type
+
+
+# --- malformed payloads: one documented error ------------------------------------------
+
+JSON_DECODERS: list[tuple[str, Callable[[str], object]]] = [
+    ("http", lambda text: JSONHandler().deserialize(text.encode(), "application/json")),
+    ("ws", JSONHandlerWS().deserialize),
+]
+MSGPACK_DECODERS: list[tuple[str, Callable[[bytes], object]]] = [
+    ("http", lambda data: MessagePackHandler().deserialize(data, "application/msgpack")),
+    ("ws", MessagePackHandlerWS().deserialize),
+]
+
+
+@pytest.mark.parametrize(("where", "decode"), JSON_DECODERS, ids=[w for w, _ in JSON_DECODERS])
+@pytest.mark.parametrize(
+    ("payload", "found"),
+    [
+        ("[" * 1000 + "]" * 1000, "nests deeper than the server can decode"),
+        ("[" * 100_000, "nests deeper than the server can decode"),
+        ("1" * 100_000, "Exceeds the limit (4300 digits)"),
+        ('{"a": 1} x', "Extra data"),
+        ('{"a": [1, 2', "Expecting"),
+        ('"\\ud800"', "lone surrogate escape (\\ud800)"),
+        ('{"k": ["ok", "\\udfff"]}', "lone surrogate escape (\\udfff)"),
+        ('{"\\udbff": 1}', "lone surrogate escape (\\udbff)"),
+        ('"\\ude00\\ud83d"', "lone surrogate escape"),  # a pair in the wrong order
+        ("nope", "Expecting value"),
+    ],
+    ids=[
+        "deep",
+        "deeper",
+        "huge-int",
+        "trailing",
+        "truncated",
+        "lone",
+        "nested",
+        "key",
+        "swapped",
+        "junk",
+    ],
+)
+def test_malformed_json_raises_media_malformed_error(
+    where: str, decode: Callable[[str], object], payload: str, found: str
+) -> None:
+    with pytest.raises(lanner.MediaMalformedError) as caught:
+        decode(payload)
+    error = caught.value
+    assert isinstance(error, ValueError)
+    assert isinstance(error, lanner.HTTPBadRequest)
+    assert error.media_type == "application/json"
+    noun = "request body" if where == "http" else "message"
+    assert str(error).startswith(f"The {noun} could not be decoded as application/json: ")
+    assert found in str(error)
+
+
+def test_malformed_json_body_bytes_raise_media_malformed_error() -> None:
+    with pytest.raises(lanner.MediaMalformedError, match="can't decode byte 0xff"):
+        JSONHandler().deserialize(b'"\xff"', "application/json")
+    with pytest.raises(lanner.MediaMalformedError, match="byte 0xed"):  # encoded surrogate
+        JSONHandler().deserialize('"\ud800"'.encode("utf-8", "surrogatepass"), "")
+
+
+@pytest.mark.parametrize(("where", "decode"), JSON_DECODERS, ids=[w for w, _ in JSON_DECODERS])
+@pytest.mark.parametrize(
+    ("payload", "value"),
+    [
+        ('"\\ud83d\\ude00"', "\U0001f600"),  # a surrogate pair is one character
+        ('"\\\\ud800"', "\\ud800"),  # an escaped backslash, then plain letters
+        ('{"\\u00e9": "\\u2713"}', {"é": "✓"}),
+        ('"\U0001f600 raw"', "\U0001f600 raw"),
+    ],
+    ids=["pair", "escaped-backslash", "bmp-escapes", "raw"],
+)
+def test_json_without_lone_surrogates_decodes(
+    where: str, decode: Callable[[str], object], payload: str, value: object
+) -> None:
+    assert decode(payload) == value
+
+
+@pytest.mark.parametrize(
+    ("where", "decode"), MSGPACK_DECODERS, ids=[w for w, _ in MSGPACK_DECODERS]
+)
+@pytest.mark.parametrize(
+    ("payload", "found"),
+    [
+        (b"\x91" * 2000 + b"\x90", "nests deeper than 1024 levels"),
+        (b"\xa2\xff\xfe", "can't decode byte 0xff"),
+        (b"\xa3\xed\xa0\x80", "can't decode byte 0xed"),  # an encoded surrogate
+        (b"\xdb\xff\xff\xff\xff", "incomplete input"),
+        (b"\x92\x01", "incomplete input"),
+        (msgpack.packb(1) + b"\x01", "extra data"),
+        (b"\x81\x01\x02", "int is not allowed for map key"),
+        (b"\xd4\xff\x00", "invalid timestamp"),
+    ],
+    ids=["deep", "bad-utf8", "surrogate", "huge-length", "truncated", "trailing", "key", "ext"],
+)
+def test_malformed_msgpack_raises_media_malformed_error(
+    where: str, decode: Callable[[bytes], object], payload: bytes, found: str
+) -> None:
+    with pytest.raises(lanner.MediaMalformedError) as caught:
+        decode(payload)
+    assert isinstance(caught.value, ValueError)
+    assert caught.value.media_type == "application/msgpack"
+    assert found in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"text": "\\ud800"}', b"[" * 1000, b"1" * 100_000],
+    ids=["lone-surrogate", "deep", "huge-int"],
+)
+async def test_hostile_json_body_is_400_not_500(body: bytes) -> None:
+    result = await post(body, "application/json")
+    assert result.status_code == 400
+    assert result.json["title"] == "Invalid body"
+
+
+async def test_a_handlers_own_media_malformed_error_is_not_wrapped_again() -> None:
+    class RaisingHTTP(BaseHandler):
+        def serialize(self, media: object, content_type: str) -> bytes:
+            raise NotImplementedError
+
+        def deserialize(self, data: bytes, content_type: str) -> object:
+            raise lanner.MediaMalformedError("application/x-test", "custom reason")
+
+    app = lanner.App()
+    app.req_options.media_handlers["application/x-test"] = RaisingHTTP()
+    result = await post(b"x", "application/x-test", app=app)
+    assert result.json["description"] == (
+        "The request body could not be decoded as application/x-test: custom reason"
+    )
+
+
+# --- WebSocket: malformed messages and text UTF-8 cannot carry ------------------------------
+
+
+async def _media_loop(req: lanner.Request, ws: lanner.WebSocket) -> None:
+    """The media docs' loop: answer a ValueError, echo the rest."""
+    await ws.accept()
+    while True:
+        try:
+            media = await ws.receive_media()
+        except lanner.WebSocketDisconnected:
+            return
+        except ValueError as exc:
+            await ws.send_media({"error": type(exc).__name__})
+            continue
+        await ws.send_media({"echo": media})
+
+
+@pytest.mark.parametrize(
+    "payload",
+    ['{"text": "\\ud800"}', "[" * 1000, "1" * 100_000, b"\x92\x01"],
+    ids=["lone-surrogate", "deep", "huge-int", "truncated-msgpack"],
+)
+async def test_malformed_message_is_a_value_error_and_the_connection_stays_usable(
+    payload: str | bytes,
+) -> None:
+    async with (
+        ASGIConductor(ws_app(_media_loop)) as conductor,
+        conductor.simulate_ws("/ws") as ws,
+    ):
+        if isinstance(payload, str):
+            await ws.send_text(payload)
+        else:
+            await ws.send_data(payload)
+        assert await ws.receive_json() == {"error": "MediaMalformedError"}
+        await ws.send_json({"text": "\U0001f600"})
+        assert await ws.receive_json() == {"echo": {"text": "\U0001f600"}}
+        assert ws.ready
+
+
+async def test_an_uncaught_malformed_message_closes_with_3400_not_1011() -> None:
+    async def careless(req: lanner.Request, ws: lanner.WebSocket) -> None:
+        await ws.accept()
+        await ws.receive_media()
+
+    async with (
+        ASGIConductor(ws_app(careless)) as conductor,
+        conductor.simulate_ws("/ws") as ws,
+    ):
+        await ws.send_text("[" * 1000)
+        with pytest.raises(lanner.WebSocketDisconnected) as closed:
+            await ws.receive_text()
+    assert closed.value.code == 3400
+
+
+async def test_send_text_of_a_lone_surrogate_is_a_clear_value_error_and_nothing_breaks() -> None:
+    errors: list[ValueError] = []
+
+    async def unescape(req: lanner.Request, ws: lanner.WebSocket) -> None:
+        await ws.accept()
+        while True:
+            try:
+                text = json.loads(await ws.receive_text())  # stdlib json lets "\ud800" through
+            except lanner.WebSocketDisconnected:
+                return
+            for send in (ws.send_text, ws.send_media):
+                try:
+                    await send(text)
+                except ValueError as exc:
+                    errors.append(exc)
+            await ws.send_text("next")
+
+    async with (
+        ASGIConductor(ws_app(unescape)) as conductor,
+        conductor.simulate_ws("/ws") as ws,
+    ):
+        await ws.send_text('"\\ud800"')
+        assert await ws.receive_text() == "next"
+        await ws.send_text('"fine"')
+        assert [await ws.receive_text() for _ in range(3)] == ["fine", '"fine"', "next"]
+        assert ws.ready
+    assert [str(e).split(":")[0] for e in errors] == ["send_text()", "send_media()"]
+    assert "'\\ud800' at index 0 is a lone surrogate" in str(errors[0])
+    assert "text.encode('utf-8', 'replace')" in str(errors[0])
+    assert "'\\ud800' at index 1 is a lone surrogate" in str(errors[1])
+
+
+async def test_the_simulated_client_cannot_send_a_lone_surrogate_either() -> None:
+    async with (
+        ASGIConductor(ws_app(_media_loop)) as conductor,
+        conductor.simulate_ws("/ws") as ws,
+    ):
+        with pytest.raises(UnicodeEncodeError):
+            await ws.send_text("\ud800")
+        await ws.send_json("\ud800")  # json.dumps escapes it: the app refuses that
+        assert await ws.receive_json() == {"error": "MediaMalformedError"}
+
+
+# --- the demo: one bad message must not stop the room ------------------------------------
+
+
+async def test_a_lone_surrogate_in_the_demo_chat_stops_nobody(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("LANNER_DISABLE_PLUGIN_AUTOLOAD", raising=False)
+    token = "media-test-token"
+    auth = {"Authorization": f"Bearer {token}"}
+    protocols = ["lanner-chat", f"bearer.{token}"]
+    demo = create_app(token=token)
+
+    async def next_of(ws: SimulatedWebSocket, kind: str) -> dict[str, Any]:
+        for _ in range(20):
+            payload: dict[str, Any] = await ws.receive_json()
+            if payload["type"] == kind:
+                return payload
+        raise AssertionError(f"no {kind!r} payload among the next 20 messages")
+
+    async with ASGIConductor(demo) as conductor:
+        async with (
+            conductor.simulate_ws("/ws/chat?name=ada", subprotocols=protocols) as ada,
+            conductor.simulate_ws("/ws/chat?name=mal", subprotocols=protocols) as mal,
+        ):
+            await mal.send_text('{"text": "\\ud800"}')
+            await next_of(mal, "error")
+            await mal.send_text("[" * 1000)
+            await next_of(mal, "error")
+            await mal.send_json({"text": "after the bad ones"})
+            for member in (ada, mal):
+                assert (await next_of(member, "message"))["text"] == "after the bad ones"
+        posted = await conductor.simulate_post(
+            "/api/messages",
+            body=b'{"name": "mal", "text": "\\udfff"}',
+            content_type="application/json",
+            headers=auth,
+        )
+        assert posted.status_code == 400
+        recent = await conductor.simulate_get("/api/messages", headers=auth)
+        assert recent.status_code == 200
+        assert [m["text"] for m in recent.json["messages"]] == ["after the bad ones"]
+
+
+async def test_a_message_no_handler_decodes_is_both_payload_type_and_media_malformed() -> None:
+    caught: list[ValueError] = []
+
+    async def text_only(req: lanner.Request, ws: lanner.WebSocket) -> None:
+        await ws.accept()
+        try:
+            await ws.receive_media()
+        except ValueError as exc:
+            caught.append(exc)
+            await ws.send_text(str(exc))
+        await ws.send_media(await ws.receive_media())
+
+    app = ws_app(text_only)
+    del app.ws_options.media_handlers[lanner.WebSocketPayloadType.BINARY]
+    async with ASGIConductor(app) as conductor, conductor.simulate_ws("/ws") as ws:
+        await ws.send_data(b"\x90")
+        assert await ws.receive_text() == (
+            "No media handler is set for BINARY WebSocket messages, and one arrived: send "
+            "TEXT messages, or set ws_options.media_handlers[WebSocketPayloadType.BINARY]."
+        )
+        await ws.send_json([1])
+        assert await ws.receive_json() == [1]
+    assert isinstance(caught[0], lanner.PayloadTypeError)
+    assert isinstance(caught[0], lanner.MediaMalformedError)
+
+
+async def test_app_made_lone_surrogate_in_resp_media_is_a_500_naming_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class Made:
+        async def on_get(self, req: lanner.Request, resp: lanner.Response) -> None:
+            resp.media = {"name": b"caf\xe9".decode("utf-8", "surrogateescape")}
+
+    app = lanner.App()
+    app.add_route("/", Made())
+    async with ASGIConductor(app) as conductor:
+        result = await conductor.simulate_get("/")
+    assert result.status_code == 500
+    assert "'\\udce9' at index 12 of the JSON text is a lone surrogate" in caplog.text

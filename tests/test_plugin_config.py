@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from lanner import hookimpl
-from lanner._plugin_config import redact, resolve_section
 from lanner.app import App
+from lanner.plugins._config import redact, resolve_section
 
 
 def test_a_missing_section_is_an_empty_dict() -> None:

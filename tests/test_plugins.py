@@ -1,104 +1,29 @@
 """Tests for lanner.plugins: discovery, order, turning plugins off, load failures.
 
-Installed plugins are faked without installing anything: each fake is a module
-plus a ``*.dist-info`` directory (``METADATA`` and ``entry_points.txt``) in a
-temporary directory on ``sys.path``, which is what an installed distribution
-looks like to ``importlib.metadata``. The scan is pointed at that directory
-only, so the plugins installed in the repo's own environment stay out.
+Installed plugins are faked without installing anything, through the ``fake``
+fixture (``plugins_support.FakeDists``).
 """
 
 from __future__ import annotations
 
-import secrets
 import sys
-import textwrap
 import types
 from collections.abc import Iterator
-from importlib.metadata import EntryPoint, distributions
 from pathlib import Path
 from typing import Any
 
 import pytest
+from plugins_support import MIDDLEWARE_PLUGIN, FakeDists
 
-from lanner import PluginLoadError, WebSocketPayloadType, _entry_points, hookimpl
+from lanner import PluginLoadError, WebSocketPayloadType, hookimpl
 from lanner.app import App
 from lanner.media import JSONHandler, JSONHandlerWS
+from lanner.plugins import _entry_points
 from lanner.testing.plugin_app import plugin_app
 
 TEXT = WebSocketPayloadType.TEXT
 BINARY = WebSocketPayloadType.BINARY
 
-
-class FakeDists:
-    """Writes fake installed plugin distributions into a directory on ``sys.path``.
-
-    Creating one turns plugin autoload back on (conftest turns it off) and
-    points the entry-point scan at these distributions alone; call
-    :meth:`cleanup` afterwards to forget the imported fake modules.
-    """
-
-    def __init__(self, root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.site = root / "site"
-        self.site.mkdir()
-        monkeypatch.syspath_prepend(str(self.site))
-        monkeypatch.delenv("LANNER_DISABLE_PLUGIN_AUTOLOAD", raising=False)
-        monkeypatch.setattr(_entry_points, "scan", self.scan)
-        self.modules: list[str] = []
-
-    def cleanup(self) -> None:
-        """Drop the fake plugin modules from ``sys.modules``."""
-        for module in self.modules:
-            sys.modules.pop(module, None)
-
-    def add(
-        self, name: str, body: str = "", *, dist: str | None = None, version: str = "1.0"
-    ) -> str:
-        """Create plugin ``name`` whose module runs ``body``; return the module name."""
-        module = f"fake_{name.replace('.', '_')}_{secrets.token_hex(4)}"
-        source = "from lanner import hookimpl\n" + textwrap.dedent(body)
-        (self.site / f"{module}.py").write_text(source)
-        dist = dist or f"lanner-fake-{name.replace('.', '-')}"
-        info = self.site / f"{dist.replace('-', '_')}_{module}-{version}.dist-info"
-        info.mkdir()
-        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
-        (info / "entry_points.txt").write_text(f"[lanner]\n{name} = {module}\n")
-        self.modules.append(module)
-        return module
-
-    def scan(self) -> tuple[EntryPoint, ...]:
-        """Return the fake entry points, as ``lanner._entry_points.scan`` would."""
-        found = [
-            ep
-            for dist in distributions(path=[str(self.site)])
-            for ep in dist.entry_points
-            if ep.group == "lanner"
-        ]
-        return tuple(sorted(found, key=lambda ep: ep.name))
-
-    def imported(self, module: str) -> bool:
-        """Return whether ``module`` has been imported."""
-        return module in sys.modules
-
-
-@pytest.fixture
-def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeDists]:
-    """Fake installed plugins, with autoload back on."""
-    dists = FakeDists(tmp_path, monkeypatch)
-    yield dists
-    dists.cleanup()
-
-
-MIDDLEWARE_PLUGIN = """
-class Tag:
-    def __init__(self, name):
-        self.name = name
-    async def process_request(self, req, resp):
-        pass
-
-@hookimpl
-def lanner_middleware(app):
-    return [Tag(__name__)]
-"""
 
 BOMB = "raise RuntimeError('this plugin must never be imported')\n"
 
@@ -143,6 +68,7 @@ def test_defaults_fill_the_slots_as_soon_as_the_app_exists() -> None:
         ("lanner.json", "default"),
         ("lanner.msgpack", "default"),
         ("lanner.errors", "default"),
+        ("lanner.memory", "default"),
     ]
 
 
@@ -168,7 +94,7 @@ def test_plugins_are_called_defaults_then_installed_by_name_then_in_process_in_o
     app = App(plugins=[InProcess("first-given"), InProcess("second-given")])
     assert middleware_tags(app) == [alpha, zeta, "first-given", "second-given"]
     layers = [p.layer for p in app.plugin_assembly.plugins]
-    assert layers == ["default"] * 3 + ["installed"] * 2 + ["in-process"] * 2
+    assert layers == ["default"] * 4 + ["installed"] * 2 + ["in-process"] * 2
 
 
 def test_configure_runs_first_and_every_hook_in_call_order(fake: FakeDists) -> None:
@@ -217,7 +143,7 @@ def test_in_process_plugin_name_is_name_then_dunder_name_then_class_name() -> No
     module = types.ModuleType("module_plugin")
     module.lanner_middleware = hookimpl(lambda app: [Tag("from-module")])  # type: ignore[attr-defined]
     app = App(plugins=[InProcess("attr-name"), module, Nameless()])
-    assert [p.name for p in app.plugin_assembly.plugins[3:]] == [
+    assert [p.name for p in app.plugin_assembly.plugins[4:]] == [
         "attr-name",
         "module_plugin",
         "Nameless",
@@ -239,20 +165,23 @@ def test_the_scan_happens_once_per_process_and_not_when_autoload_is_off(
 ) -> None:
     monkeypatch.syspath_prepend(str(tmp_path))
     info = tmp_path / "lanner_scanned-3.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: lanner-scanned\nVersion: 3.1\n")
-    (info / "entry_points.txt").write_text("[lanner]\nscanned = no_such_module_xyz\n")
-    monkeypatch.setattr(_entry_points, "_cache", None)
+    _entry_points.clear_cache()
+    try:
+        App()  # autoload off (conftest): had it scanned, the scan would miss the dist below
+        info.mkdir()
+        (info / "METADATA").write_text(
+            "Metadata-Version: 2.1\nName: lanner-scanned\nVersion: 3.1\n"
+        )
+        (info / "entry_points.txt").write_text("[lanner]\nscanned = no_such_module_xyz\n")
 
-    App()  # autoload off (conftest): nothing to scan for
-    assert _entry_points._cache is None
-
-    found = {ep.name: ep for ep in _entry_points.scan()}
-    assert _entry_points.distribution_of(found["scanned"]) == ("lanner-scanned", "3.1")
-    (info / "entry_points.txt").write_text("[lanner]\nrenamed = no_such_module_xyz\n")
-    again = {ep.name for ep in _entry_points.scan()}
-    assert "scanned" in again
-    assert "renamed" not in again
+        found = {ep.name: ep for ep in _entry_points.scan()}
+        assert _entry_points.distribution_of(found["scanned"]) == ("lanner-scanned", "3.1")
+        (info / "entry_points.txt").write_text("[lanner]\nrenamed = no_such_module_xyz\n")
+        again = {ep.name for ep in _entry_points.scan()}
+        assert "scanned" in again
+        assert "renamed" not in again
+    finally:
+        _entry_points.clear_cache()  # later tests scan the real environment again
 
 
 def test_plugin_app_helper_loads_only_the_given_plugins(fake: FakeDists) -> None:
@@ -426,7 +355,8 @@ def test_a_non_callable_lanner_attribute_is_not_mistaken_for_a_hook() -> None:
         name = "data"
         lanner_version = "1"
 
-    App(plugins=[WithData()])
+    loaded = App(plugins=[WithData()]).plugin_assembly.plugins[-1]
+    assert (loaded.name, loaded.hooks, loaded.error) == ("data", (), None)
 
 
 def test_a_specname_that_is_not_a_hook_is_an_error() -> None:
@@ -573,8 +503,13 @@ def test_a_config_section_that_names_no_plugin_is_refused(fake: FakeDists) -> No
 def test_config_sections_for_disabled_or_not_loaded_installed_plugins_are_fine(
     fake: FakeDists, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake.add("present", MIDDLEWARE_PLUGIN)
-    App(plugin_config={"present": {}}, disable_plugins=["present"])
-    App(plugin_config={"present": {}, "other": {}}, disable_plugins=["other"])
+    module = fake.add("present", MIDDLEWARE_PLUGIN)
+    disabled = App(plugin_config={"present": {"tag": "x"}}, disable_plugins=["present"])
+    assert middleware_tags(disabled) == []
+    assert disabled.plugin_config("present") == {"tag": "x"}
+    loaded = App(plugin_config={"present": {}, "other": {}}, disable_plugins=["other"])
+    assert middleware_tags(loaded) == [module]
     monkeypatch.setenv("LANNER_DISABLE_PLUGIN_AUTOLOAD", "1")
-    App(plugin_config={"present": {}})
+    not_loaded = App(plugin_config={"present": {"tag": "y"}})
+    assert middleware_tags(not_loaded) == []
+    assert not_loaded.plugin_config("present") == {"tag": "y"}

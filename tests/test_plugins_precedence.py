@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from test_plugins import FakeDists
+from plugins_support import FakeDists
 
 from lanner import PluginConflictError, WebSocketPayloadType, hookimpl
 from lanner.app import App
@@ -91,14 +90,6 @@ class Provider:
     @hookimpl
     def lanner_lifespan(self, app: App) -> Any:
         return self.results.get("lifespan")
-
-
-@pytest.fixture
-def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeDists]:
-    """Fake installed plugins, with autoload back on."""
-    dists = FakeDists(tmp_path, monkeypatch)
-    yield dists
-    dists.cleanup()
 
 
 INSTALLED_BINARY = """
@@ -184,8 +175,10 @@ def test_an_app_setting_settles_a_conflict() -> None:
     app = App(
         plugins=[Provider("a", ws={BINARY: EchoBinary()}), Provider("b", ws={BINARY: EchoBinary()})]
     )
-    app.ws_options.media_handlers[BINARY] = MessagePackHandlerWS()
-    app.freeze()
+    own = MessagePackHandlerWS()
+    app.ws_options.media_handlers[BINARY] = own
+    app.freeze()  # no PluginConflictError
+    assert app.ws_options.media_handlers[BINARY] is own
 
 
 def test_a_higher_layer_providing_the_key_settles_a_lower_layer_conflict(
@@ -228,8 +221,13 @@ def test_an_error_handler_conflict_is_settled_by_add_error_handler() -> None:
     with pytest.raises(PluginConflictError, match=r"error_handlers\[KeyError\]"):
         App(plugins=plugins).freeze()
     app = App(plugins=plugins)
-    app.add_error_handler(KeyError, _noop_handler)
-    app.freeze()
+
+    async def own(req: object, resp: object, ex: BaseException, params: object) -> None:
+        """The app's own handler."""
+
+    app.add_error_handler(KeyError, own)
+    app.freeze()  # no PluginConflictError
+    assert app.error_handlers[KeyError] is own
 
 
 def test_the_same_key_in_different_layers_is_not_a_conflict(fake: FakeDists) -> None:

@@ -111,7 +111,7 @@ async def test_headers_reach_the_client_with_repeats_as_separate_lines() -> None
 @pytest.mark.parametrize("method", ["set_header", "append_header"])
 def test_header_injection_is_refused(name: str, value: str, method: str) -> None:
     resp = new_response()
-    with pytest.raises(ValueError, match="line break or colon"):
+    with pytest.raises(ValueError, match="RFC 9110"):
         getattr(resp, method)(name, value)
     assert resp.headers == {}
 
@@ -119,7 +119,7 @@ def test_header_injection_is_refused(name: str, value: str, method: str) -> None
 @pytest.mark.parametrize(("name", "value"), [("X-Price", "10 \u20ac"), ("X-Ünïcode", "v")])
 def test_header_the_wire_cannot_carry_is_refused(name: str, value: str) -> None:
     resp = new_response()
-    with pytest.raises(ValueError, match="cannot carry"):
+    with pytest.raises(ValueError, match=r"beyond Latin-1|RFC 9110 §5\.1"):
         resp.set_header(name, value)
 
 

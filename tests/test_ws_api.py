@@ -6,7 +6,6 @@ client checks what reached the wire.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import msgpack
@@ -470,7 +469,7 @@ async def test_malformed_json_frame_reaches_the_responder_and_the_connection_sta
         while True:
             try:
                 media = await ws.receive_media()
-            except json.JSONDecodeError as exc:
+            except lanner.MediaMalformedError as exc:
                 errors.append(exc)
                 await ws.send_text("bad json")
                 continue
@@ -488,7 +487,9 @@ async def test_malformed_json_frame_reaches_the_responder_and_the_connection_sta
 
 
 @pytest.mark.parametrize("payload", [b"\xc1", b"\x92\x01", b"\x01\x02"], ids=repr)
-async def test_malformed_msgpack_frame_raises_the_decoders_error(payload: bytes) -> None:
+async def test_malformed_msgpack_frame_raises_media_malformed_from_the_decoders_error(
+    payload: bytes,
+) -> None:
     with pytest.raises(Exception) as expected:  # the decoder's own type, whatever it is
         msgpack.unpackb(payload, raw=False, strict_map_key=True)
     errors: list[BaseException] = []
@@ -505,7 +506,8 @@ async def test_malformed_msgpack_frame_raises_the_decoders_error(payload: bytes)
         await ws.send_data(payload)
         await ws.send_msgpack({"ok": True})
         assert await ws.receive_msgpack() == {"ok": True}
-    assert [type(e) for e in errors] == [type(expected.value)]
+    assert [type(e) for e in errors] == [lanner.MediaMalformedError]
+    assert [type(e.__cause__) for e in errors] == [type(expected.value)]
 
 
 async def test_custom_media_handlers_in_ws_options() -> None:

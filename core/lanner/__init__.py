@@ -1,5 +1,7 @@
 """lanner: real-time web apps over ASGI, with WebSocket, Server-Sent Events and plugins."""
 
+from importlib.metadata import PackageNotFoundError, version
+
 from lanner._tasks import create_task
 from lanner.app import App
 from lanner.broadcast import (
@@ -24,6 +26,7 @@ from lanner.errors import (
     HTTPPayloadTooLarge,
     HTTPRouteNotFound,
     HTTPServiceUnavailable,
+    HTTPStatus,
     HTTPTooManyRequests,
     HTTPUnauthorized,
     HTTPUnprocessableEntity,
@@ -32,19 +35,27 @@ from lanner.errors import (
     PayloadTypeError,
     PluginConflictError,
     PluginLoadError,
+    UnsupportedError,
+    UnsupportedScopeError,
     WebSocketDisconnected,
     WebSocketHandlerNotFound,
     WebSocketPathNotFound,
     WebSocketServerError,
 )
-from lanner.hookspecs import hookimpl
+from lanner.options import RequestOptions, ResponseOptions
+from lanner.plugins.hookspecs import hookimpl
 from lanner.request import Request
 from lanner.response import Response
+from lanner.routing import RouteConflictError
 from lanner.sse import SSEOptions, SSEvent
 from lanner.ws import WebSocket
 from lanner.ws_options import WebSocketOptions, WebSocketPayloadType
 
-__version__ = "0.1.0"
+try:
+    __version__: str = version("lanner")
+    """The installed distribution's version, read from its metadata once, at import."""
+except PackageNotFoundError:  # a source tree on sys.path that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "App",
@@ -66,6 +77,7 @@ __all__ = [
     "HTTPPayloadTooLarge",
     "HTTPRouteNotFound",
     "HTTPServiceUnavailable",
+    "HTTPStatus",
     "HTTPTooManyRequests",
     "HTTPUnauthorized",
     "HTTPUnprocessableEntity",
@@ -75,10 +87,15 @@ __all__ = [
     "PluginConflictError",
     "PluginLoadError",
     "Request",
+    "RequestOptions",
     "Response",
+    "ResponseOptions",
+    "RouteConflictError",
     "SSEOptions",
     "SSEvent",
     "SubscriberTooSlow",
+    "UnsupportedError",
+    "UnsupportedScopeError",
     "WebSocket",
     "WebSocketDisconnected",
     "WebSocketHandlerNotFound",

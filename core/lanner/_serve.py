@@ -14,12 +14,18 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
+from lanner._headers import check_header
 from lanner._middleware import MiddlewareChain
 from lanner._resources import Responder, RouteTarget
 from lanner._sse_stream import stream_sse
 from lanner._types import Headers, Message, Receive, Scope, Send
-from lanner.error_handlers import handle_http_error, handle_unexpected_error, logger
-from lanner.errors import HTTPError, HTTPRouteNotFound
+from lanner.error_handlers import (
+    handle_http_error,
+    handle_http_status,
+    handle_unexpected_error,
+    logger,
+)
+from lanner.errors import HTTPError, HTTPRouteNotFound, HTTPStatus, UnsupportedScopeError
 from lanner.media.handlers import Handlers
 from lanner.media.json import compact_dumps
 from lanner.options import RequestOptions, ResponseOptions
@@ -121,7 +127,7 @@ class Server:
         elif kind == "lifespan":
             await self.handle_lifespan(scope, receive, send)
         else:
-            raise ValueError(
+            raise UnsupportedScopeError(
                 f"lanner serves ASGI 'http', 'websocket' and 'lifespan' scopes; got {kind!r}."
             )
 
@@ -167,9 +173,12 @@ class Server:
     ) -> None:
         # An error handler raised (or none matched): the default handlers take
         # over, so an HTTPError is still rendered as such and anything else is
-        # logged once and becomes 500 / the error close code.
+        # logged once and becomes 500 / the error close code. An HTTPStatus an
+        # error handler raised ends the request with that status.
         if isinstance(ex, HTTPError):
             await handle_http_error(req, resp, ex, {}, ws=ws)
+        elif isinstance(ex, HTTPStatus):
+            await handle_http_status(req, resp, ex, {}, ws=ws)
         else:
             await handle_unexpected_error(req, resp, ex, {}, ws=ws)
 
@@ -232,6 +241,8 @@ class Server:
     def _content_type_bytes(self, content_type: str) -> bytes:
         cached = self._content_types.get(content_type)
         if cached is None:
+            # resp.content_type is a plain attribute: check it here, once per value.
+            check_header("Content-Type", content_type)
             cached = content_type.encode("latin-1")
             if len(self._content_types) < 64:
                 self._content_types[content_type] = cached
@@ -249,8 +260,9 @@ class Server:
     async def _send_response(
         self, req: Request, resp: Response, receive: Receive, send: Send
     ) -> None:
-        if resp.sse is not None:
-            await self._send_sse(req, resp, resp.sse, receive, send)
+        sse = resp.sse
+        if sse is not None:
+            await self._send_sse(req, resp, sse, receive, send)
             return
         if resp.stream is not None:
             await self._send_stream(req, resp, resp.stream, send)
@@ -269,10 +281,11 @@ class Server:
                 body = self._serialize_media(resp.media, content_type)
             else:
                 content_type, body = resp.content_type, b""
+            headers = self._head(resp, content_type)  # raises for a bad resp.content_type
         except Exception as ex:
             await self.handle_error(req, resp, ex, {})
             content_type, body = resp.content_type, resp.data or b""
-        headers = self._head(resp, content_type)
+            headers = self._head(resp, content_type)
         headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": int(resp.status), "headers": headers})
         await send({"type": "http.response.body", "body": b"" if req.method == "HEAD" else body})

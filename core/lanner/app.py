@@ -10,14 +10,16 @@ from typing import TYPE_CHECKING, Any
 from lanner import plugins as _plugins
 from lanner._middleware import check_middleware
 from lanner._owned import OwnedDict
-from lanner._plugin_config import resolve_section
 from lanner._resources import RouteTarget, build_route_target
 from lanner._serve import ErrorHandler, Server, Sink, accepts_ws
+from lanner._spec_version import SERVED_SPECS, check_scope
 from lanner._types import Receive, Scope, Send
+from lanner.broadcast.backend import BackendFactory
 from lanner.broadcast.hub import Broadcast
-from lanner.broadcast.select import BUILTIN_BACKENDS, open_broadcast
+from lanner.broadcast.select import open_broadcast
 from lanner.error_handlers import logger
 from lanner.options import RequestOptions, ResponseOptions
+from lanner.plugins._config import resolve_section
 from lanner.routing import CompiledRouter
 from lanner.sse import SSEOptions
 from lanner.ws import WebSocketContext
@@ -78,6 +80,8 @@ class App:
             "error handlers"
         )
         """Error handler per exception class, after plugin precedence."""
+        self.broadcast_backends: OwnedDict[str, BackendFactory] = OwnedDict("broadcast backends")
+        """Broadcast backend factories by URL scheme (the ``lanner_broadcast_backends`` hook)."""
         self._router: CompiledRouter[RouteTarget] = CompiledRouter()
         self._sinks: list[tuple[re.Pattern[str], Sink, bool]] = []
         self._middleware: list[object] = []
@@ -92,7 +96,7 @@ class App:
             disable=disable_plugins,
             config_sections=self._plugin_config_raw,
         )
-        self.broadcast: Broadcast = open_broadcast(broadcast, self, BUILTIN_BACKENDS)
+        self.broadcast: Broadcast = open_broadcast(broadcast, self, self.broadcast_backends)
         """The broadcast hub: fan-out to WebSockets and SSE streams (see docs/broadcast.md)."""
 
     def __repr__(self) -> str:
@@ -244,18 +248,27 @@ class App:
             ws_ctx=WebSocketContext(self.ws_options),
             ping_interval=self.sse_options.ping_interval,
         )
-        for owned in (
-            self.error_handlers,
-            self.ws_options.media_handlers,
-            self.req_options.media_handlers,
-            self.resp_options.media_handlers,
-        ):
+        for owned in assembly.mappings:  # every mapping a hook of the table fills
             owned.freeze()
         self._server = server
         return server
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Serve one ASGI connection (``http``, ``websocket`` or ``lifespan``)."""
+        """Serve one ASGI connection (``http``, ``websocket`` or ``lifespan``).
+
+        Raises:
+            lanner.UnsupportedScopeError: The scope's type, ASGI version or spec
+                version is one lanner cannot serve (see ``check_scope``), before
+                anything is received or sent.
+        """
+        kind = scope["type"]
+        asgi = scope.get("asgi")
+        # PERF: HTTP and WebSocket scopes with a spec version seen before skip
+        # the full check; lifespan (once per server) always takes it.
+        if kind == "lifespan" or (
+            asgi is not None and asgi.get("spec_version") not in SERVED_SPECS
+        ):
+            check_scope(scope)
         server = self._server
         if server is None:
             try:
@@ -270,7 +283,6 @@ class App:
                 await send({"type": "lifespan.startup.failed", "message": f"{ex}"})
                 return
         # PERF: dispatch here rather than through Server.__call__: one frame less.
-        kind = scope["type"]
         if kind == "http":
             await server.handle_http(scope, receive, send)
         elif kind == "websocket":

@@ -21,10 +21,9 @@ from typing import TYPE_CHECKING, Any, Final, cast
 
 import click
 
-from lanner import _entry_points
 from lanner.broadcast.select import ENV_VAR as BROADCAST_ENV
-from lanner.default_plugins import ESSENTIAL_PLUGINS
-from lanner.plugins import PluginAssembly, describe_installed
+from lanner.plugins import PluginAssembly, _entry_points, describe_installed
+from lanner.plugins.defaults import ESSENTIAL_PLUGINS
 
 if TYPE_CHECKING:
     from lanner.app import App
@@ -33,6 +32,9 @@ __all__ = ["main"]
 
 WS_CHOICES: Final = ("auto", "websockets-sansio", "wsproto", "websockets", "none")
 LOG_LEVELS: Final = ("critical", "error", "warning", "info", "debug", "trace")
+HTTP_CHOICES: Final = ("h11", "httptools", "auto")
+H11_PROTOCOL: Final = "lanner._h11_protocol:H11Protocol"
+"""uvicorn's h11 protocol plus a deadline on request heads: what ``--http h11`` runs."""
 
 
 @click.group()
@@ -92,6 +94,54 @@ def main() -> None:
 @click.option("--ssl-keyfile", default=None, type=click.Path(dir_okay=False), help="TLS key.")
 @click.option("--ssl-certfile", default=None, type=click.Path(dir_okay=False), help="TLS cert.")
 @click.option(
+    "--http",
+    type=click.Choice(HTTP_CHOICES),
+    default="h11",
+    show_default=True,
+    help="HTTP implementation: h11 bounds header size and time; httptools (if installed) "
+    "is faster but bounds neither; auto picks httptools when installed.",
+)
+@click.option(
+    "--h11-max-incomplete-event-size",
+    type=click.IntRange(min=1),
+    default=16 * 1024,
+    show_default=True,
+    help="h11: the largest request line plus headers, in bytes; larger ones get 400.",
+)
+@click.option(
+    "--timeout-request-header",
+    type=click.FloatRange(min=0),
+    default=10.0,
+    show_default=True,
+    help="h11: seconds a client may take to send a request's line and headers (0: no limit).",
+)
+@click.option(
+    "--timeout-keep-alive",
+    type=click.IntRange(min=0),
+    default=5,
+    show_default=True,
+    help="Seconds an idle kept-alive HTTP connection stays open.",
+)
+@click.option(
+    "--limit-concurrency",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Most connections (WebSockets and SSE streams included) before new requests get 503.",
+)
+@click.option(
+    "--limit-max-requests",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Exit (a worker: restart) after this many requests.",
+)
+@click.option(
+    "--backlog",
+    type=click.IntRange(min=1),
+    default=2048,
+    show_default=True,
+    help="Connections the OS queues before the server accepts them.",
+)
+@click.option(
     "--timeout-graceful-shutdown",
     type=click.IntRange(min=0),
     default=3,
@@ -116,10 +166,20 @@ def serve(
     root_path: str,
     ssl_keyfile: str | None,
     ssl_certfile: str | None,
+    http: str,
+    h11_max_incomplete_event_size: int,
+    timeout_request_header: float,
+    timeout_keep_alive: int,
+    limit_concurrency: int | None,
+    limit_max_requests: int | None,
+    backlog: int,
     timeout_graceful_shutdown: int,
 ) -> None:
     """Serve APP (MODULE:ATTRIBUTE, such as myapp:app) with uvicorn."""
     import uvicorn
+
+    from lanner import _h11_protocol
+    from lanner._server_logging import server_log_config
 
     _check_app_ref(app)
     blocked = ESSENTIAL_PLUGINS.intersection(disable_plugins)
@@ -135,6 +195,8 @@ def serve(
         os.environ[_entry_points.AUTOLOAD_OFF_ENV] = "1"
     if broadcast is not None:
         os.environ[BROADCAST_ENV] = broadcast
+    # Through the environment, so worker and reloaded processes get it too.
+    os.environ[_h11_protocol.TIMEOUT_ENV] = f"{timeout_request_header:g}"
     _add_cwd_to_path()
     uvicorn.run(
         app,
@@ -143,6 +205,7 @@ def serve(
         reload=reload,
         workers=workers,
         log_level=log_level,
+        log_config=server_log_config(),
         ws=ws,
         ws_max_size=ws_max_size,
         ws_ping_interval=ws_ping_interval,
@@ -151,6 +214,12 @@ def serve(
         root_path=root_path,
         ssl_keyfile=ssl_keyfile,
         ssl_certfile=ssl_certfile,
+        http=H11_PROTOCOL if http == "h11" else http,
+        h11_max_incomplete_event_size=h11_max_incomplete_event_size,
+        timeout_keep_alive=timeout_keep_alive,
+        limit_concurrency=limit_concurrency,
+        limit_max_requests=limit_max_requests,
+        backlog=backlog,
         timeout_graceful_shutdown=timeout_graceful_shutdown,
     )
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from lanner.errors import HTTPError, HTTPInternalServerError, WebSocketDisconnected
+from lanner.errors import HTTPError, HTTPInternalServerError, HTTPStatus, WebSocketDisconnected
 from lanner.media.json import compact_dumps
 
 if TYPE_CHECKING:
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "handle_http_error",
+    "handle_http_status",
     "handle_unexpected_error",
     "handle_ws_disconnected",
     "logger",
@@ -63,6 +64,35 @@ async def handle_http_error(
         await ws.close(3000 + ex.status if 100 <= ex.status <= 1999 else 3000)
     elif resp is not None:
         render_http_error(resp, ex)
+
+
+async def handle_http_status(
+    req: Request,
+    resp: Response | None,
+    ex: BaseException,
+    params: dict[str, Any],
+    *,
+    ws: WebSocket | None = None,
+) -> None:
+    """Answer a raised :class:`~lanner.HTTPStatus`: that response, or close code 3000 + status.
+
+    Over HTTP the response becomes the status, its headers and its text (any
+    earlier body is discarded). On a WebSocket the close denies the handshake
+    before accept (the client gets HTTP 403) and closes the connection after.
+    """
+    assert isinstance(ex, HTTPStatus)
+    if ws is not None:
+        await ws.close(3000 + ex.status)
+    elif resp is not None:
+        resp.status = ex.status
+        resp.data = None
+        resp.stream = None
+        resp.sse = None
+        del resp.media
+        resp.text = ex.text
+        resp.content_type = None
+        for name, value in ex.headers:
+            resp.set_header(name, value)
 
 
 async def handle_unexpected_error(

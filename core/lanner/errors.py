@@ -28,14 +28,18 @@ __all__ = [
     "HTTPPayloadTooLarge",
     "HTTPRouteNotFound",
     "HTTPServiceUnavailable",
+    "HTTPStatus",
     "HTTPTooManyRequests",
     "HTTPUnauthorized",
     "HTTPUnprocessableEntity",
     "HTTPUnsupportedMediaType",
     "MediaMalformedError",
+    "MediaPayloadTypeError",
     "PayloadTypeError",
     "PluginConflictError",
     "PluginLoadError",
+    "UnsupportedError",
+    "UnsupportedScopeError",
     "WebSocketDisconnected",
     "WebSocketHandlerNotFound",
     "WebSocketPathNotFound",
@@ -115,15 +119,41 @@ class HTTPBadRequest(_FixedStatusError):
     status_code = 400
 
 
-class MediaMalformedError(HTTPBadRequest):
-    """400 Bad Request: a request body could not be decoded by its media handler."""
+class MediaMalformedError(HTTPBadRequest, ValueError):
+    """A body or message that its media handler cannot decode: 400 Bad Request.
 
-    def __init__(self, media_type: str, cause: BaseException | None = None) -> None:
-        detail = f": {cause}" if cause is not None else ""
-        super().__init__(
-            title="Invalid body",
-            description=f"The request body could not be decoded as {media_type}{detail}",
-        )
+    Every media handler lanner ships (JSON and MessagePack, for HTTP and
+    WebSocket, and CBOR in ``lanner-media-cbor``) raises it for every malformed
+    payload: bad syntax, bad UTF-8, a lone surrogate, a truncated payload,
+    trailing bytes, nesting deeper than Python can decode, an integer too long
+    to convert. It is a ``ValueError`` too, so ``except ValueError`` around
+    ``ws.receive_media()`` is enough, and an ``HTTPBadRequest``, so
+    ``req.get_media()`` answers 400 (a WebSocket responder that lets it escape
+    closes with 3400). ``str()`` gives the description, ready to show a client.
+
+    Args:
+        media_type: The media type the payload should have been, such as
+            ``"application/json"``.
+        cause: What was wrong: the decoder's exception or a message.
+        description: The whole description, replacing the default one built
+            from ``media_type`` and ``cause``.
+
+    Attributes:
+        media_type: The media type the payload failed to decode as.
+    """
+
+    def __init__(
+        self,
+        media_type: str,
+        cause: BaseException | str | None = None,
+        *,
+        description: str | None = None,
+    ) -> None:
+        if description is None:
+            detail = f": {cause}" if cause is not None else ""
+            description = f"The request body could not be decoded as {media_type}{detail}"
+        super().__init__(title="Invalid body", description=description)
+        self.args = (description,)
         self.media_type = media_type
 
 
@@ -283,6 +313,27 @@ class PayloadTypeError(TypeError):
     """A WebSocket message arrived with the other payload type (TEXT vs BINARY)."""
 
 
+class MediaPayloadTypeError(PayloadTypeError, MediaMalformedError):
+    """``receive_media()`` got a message of a type no media handler decodes.
+
+    Both a :class:`PayloadTypeError` and a :class:`MediaMalformedError`, so an
+    app's ``except ValueError`` around ``receive_media()`` covers it as it
+    covers every other payload the app cannot decode. ``media_type`` is empty.
+    """
+
+    def __init__(self, kind: str) -> None:
+        other = "BINARY" if kind == "TEXT" else "TEXT"
+        MediaMalformedError.__init__(
+            self,
+            "",
+            description=(
+                f"No media handler is set for {kind} WebSocket messages, and one arrived: "
+                f"send {other} messages, or set ws_options.media_handlers"
+                f"[WebSocketPayloadType.{kind}]."
+            ),
+        )
+
+
 class PluginLoadError(RuntimeError):
     """A plugin could not be imported or validated.
 
@@ -296,4 +347,72 @@ class PluginConflictError(RuntimeError):
 
     The message names both plugins and the contested key; an explicit app
     setting for that key settles the conflict.
+    """
+
+
+class HTTPStatus(Exception):
+    """End a request early with a status that is not an error (a 204, a redirect, a CORS answer).
+
+    Raise it from a responder, a sink, middleware or an error handler. Over
+    HTTP it becomes the response: this status, these headers and ``text`` as
+    the body (any body set earlier is discarded). On a WebSocket handshake it
+    denies the connection with close code ``3000 + status`` (a real client
+    gets HTTP 403, the test conductor reports the code); after ``accept()`` it
+    closes the connection with that code. ``process_response`` middleware
+    still runs, as after any other raise.
+
+    Args:
+        status: The HTTP status, 100-999: an ``int``, an ``http.HTTPStatus``
+            or a status line such as ``"204 No Content"``.
+        headers: Response headers to set, a mapping or ``(name, value)`` pairs.
+        text: The response body, sent as ``text/plain; charset=utf-8``
+            unless ``headers`` sets a ``Content-Type``; ``None`` for no body.
+
+    Raises:
+        ValueError: ``status`` is not a status code from 100 to 999.
+    """
+
+    def __init__(
+        self,
+        status: int | http.HTTPStatus | str,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        text: str | None = None,
+    ) -> None:
+        self.status = _status_code(status)
+        items = headers.items() if isinstance(headers, Mapping) else headers or ()
+        self.headers: list[tuple[str, str]] = [(str(n), str(v)) for n, v in items]
+        self.text = text
+        super().__init__(f"HTTP status {self.status}")
+
+
+def _status_code(status: object) -> int:
+    code: object = status
+    if isinstance(status, str):
+        first = status.strip().split(" ", 1)[0]
+        code = int(first) if first.isdigit() else None
+    if isinstance(code, int) and not isinstance(code, bool) and 100 <= code <= 999:
+        return int(code)
+    raise ValueError(
+        f"HTTPStatus takes a status code from 100 to 999 (an int, an http.HTTPStatus "
+        f"or a line such as '204 No Content'); got {status!r}."
+    )
+
+
+class UnsupportedError(RuntimeError):
+    """The operation exists, but not for this kind of request or on this server.
+
+    Raised when reading the body of a WebSocket handshake request
+    (``req.get_body()``, ``req.stream``, ``req.get_media()``; a WebSocket
+    request has no body and its messages come through the ``WebSocket``), and
+    when ``ws.accept(headers=...)`` runs on a server that cannot send handshake
+    headers (ASGI WebSocket spec before 2.1).
+    """
+
+
+class UnsupportedScopeError(RuntimeError):
+    """The server called the app with a scope lanner cannot serve.
+
+    Raised for an unknown scope type, an ASGI interface version other than
+    3.x, or a protocol spec version whose major is not 2 for HTTP and
+    WebSocket (1 or 2 for lifespan), before any message is received.
     """

@@ -17,6 +17,7 @@ from lanner.errors import (
     HTTPContentTooLarge,
     HTTPUnsupportedMediaType,
     MediaMalformedError,
+    UnsupportedError,
 )
 from lanner.options import RequestOptions
 
@@ -84,6 +85,11 @@ class Request(Contextual):
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.path!r}>"
+
+    @property
+    def is_websocket(self) -> bool:
+        """Whether this is the handshake request of a WebSocket connection."""
+        return bool(self.scope["type"] == "websocket")
 
     # -- URL ------------------------------------------------------------------
 
@@ -343,11 +349,15 @@ class Request(Contextual):
         It can be read once; ``get_body`` and ``get_media`` read it for you.
 
         Raises:
+            UnsupportedError: This is a WebSocket handshake, which has no body
+                (read messages with ``ws.receive_*`` instead); nothing is read.
             HTTPContentTooLarge: While iterating, once the body exceeds the bound.
             HTTPBadRequest: While iterating, if the client disconnects before
                 the body is complete (a truncated body is never passed off as
                 the whole of it).
         """
+        if self.scope["type"] == "websocket":
+            raise _no_ws_body()
         if getattr(self, "_stream_used", False):
             raise RuntimeError(
                 "The request body was already read; use await req.get_body(), "
@@ -384,7 +394,11 @@ class Request(Contextual):
                 return
 
     async def get_body(self) -> bytes:
-        """Return the whole body, reading it on first call (bounded, cached)."""
+        """Return the whole body, reading it on first call (bounded, cached).
+
+        Raises:
+            UnsupportedError: This is a WebSocket handshake (see :attr:`stream`).
+        """
         try:
             return self._body
         except AttributeError:
@@ -399,6 +413,7 @@ class Request(Contextual):
                 body is a 400.
 
         Raises:
+            UnsupportedError: This is a WebSocket handshake (see :attr:`stream`).
             HTTPUnsupportedMediaType: No handler is registered for the type.
             MediaMalformedError: The body is empty or does not decode (a 400
                 naming the media type).
@@ -407,6 +422,8 @@ class Request(Contextual):
             return self._media
         except AttributeError:
             pass
+        if self.scope["type"] == "websocket":
+            raise _no_ws_body()
         content_type = self.content_type or "application/json"
         found = self.options.media_handlers.find(content_type)
         if found is None:
@@ -424,9 +441,19 @@ class Request(Contextual):
             raise MediaMalformedError(media_type, ValueError("the body is empty"))
         try:
             self._media = handler.deserialize(body, content_type)
+        except MediaMalformedError:
+            raise
         except Exception as exc:
             raise MediaMalformedError(media_type, exc) from exc
         return self._media
+
+
+def _no_ws_body() -> UnsupportedError:
+    return UnsupportedError(
+        "A WebSocket handshake request has no body: req.get_body(), req.get_media() and "
+        "req.stream are for HTTP requests. Read the client's messages with "
+        "ws.receive_text(), ws.receive_data() or ws.receive_media() after ws.accept()."
+    )
 
 
 def _missing_param(name: str) -> HTTPBadRequest:

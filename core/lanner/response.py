@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import http
+import inspect
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from lanner._context import Contextual
+from lanner._headers import check_header
 from lanner.options import ResponseOptions
 
 if TYPE_CHECKING:
@@ -40,11 +42,11 @@ class Response(Contextual):
     __slots__ = (
         "_headers",
         "_media",
+        "_sse",
         "complete",
         "content_type",
         "data",
         "options",
-        "sse",
         "status",
         "stream",
         "text",
@@ -58,7 +60,7 @@ class Response(Contextual):
         self.text: str | None = None
         self._media: Any = _UNSET
         self.stream: AsyncIterator[bytes] | None = None
-        self.sse: AsyncIterator[SSEvent | None] | None = None
+        self._sse: AsyncIterator[SSEvent | None] | None = None
         self._headers: list[tuple[str, str]] | None = None
         self.complete = False
 
@@ -74,10 +76,39 @@ class Response(Contextual):
     def media(self, value: Any) -> None:
         self._media = value
 
+    @media.deleter
+    def media(self, /) -> None:
+        """``del resp.media`` unsets it: the response then has no media body."""
+        self._media = _UNSET
+
     @property
     def has_media(self) -> bool:
         """Whether ``media`` was set (to anything, ``None`` included)."""
         return self._media is not _UNSET
+
+    @property
+    def sse(self) -> AsyncIterator[SSEvent | None] | None:
+        """The Server-Sent Events to stream: an async iterator of ``SSEvent`` (or ``None``).
+
+        Usually an async generator. Anything else that is not an async iterable
+        raises ``TypeError`` here, when it is assigned, rather than after the
+        response has started.
+        """
+        return self._sse
+
+    @sse.setter
+    def sse(self, value: AsyncIterator[SSEvent | None] | None) -> None:
+        if value is not None and not hasattr(value, "__aiter__"):
+            hint = (
+                "call the generator function: resp.sse = events()"
+                if inspect.isasyncgenfunction(value)
+                else "write an async generator (async def ... yield SSEvent(...))"
+            )
+            raise TypeError(
+                f"resp.sse takes an async iterable of SSEvent (an async generator), or "
+                f"None; got {type(value).__name__}: {hint}."
+            )
+        self._sse = value
 
     # -- headers --------------------------------------------------------------
 
@@ -91,8 +122,14 @@ class Response(Contextual):
         return merged
 
     def set_header(self, name: str, value: str) -> None:
-        """Set a header, replacing any value it had."""
-        _check_header(name, value)
+        """Set a header, replacing any value it had.
+
+        Raises:
+            ValueError: ``name`` is not a token, or ``value`` holds a character a
+                header cannot carry (a control character other than tab,
+                anything beyond Latin-1) or starts or ends with whitespace.
+        """
+        check_header(name, value)
         key = name.lower()
         if key == "content-type":
             self.content_type = value
@@ -105,8 +142,12 @@ class Response(Contextual):
         headers.append((key, value))
 
     def append_header(self, name: str, value: str) -> None:
-        """Add a header line, keeping earlier ones of the same name."""
-        _check_header(name, value)
+        """Add a header line, keeping earlier ones of the same name.
+
+        Raises:
+            ValueError: As :meth:`set_header`.
+        """
+        check_header(name, value)
         if self._headers is None:
             self._headers = []
         self._headers.append((name.lower(), value))
@@ -176,28 +217,3 @@ class Response(Contextual):
 
 # The separators RFC 6265 (via RFC 2616's token) forbids in a cookie name.
 _COOKIE_NAME_SEPARATORS = '()<>@,;:\\"/[]?={} \t'
-
-
-def _check_header(name: str, value: str) -> None:
-    # NOTE: a CR or LF in a header would let a caller inject headers or split
-    # the response; ASGI servers differ in whether they catch it.
-    if "\r" in name or "\n" in name or "\r" in value or "\n" in value or ":" in name:
-        raise ValueError(
-            f"Header {name!r} has a line break or colon; header names and values "
-            "must be single-line text."
-        )
-    # Checked here, where the caller can see which header is at fault, rather
-    # than when the response is encoded and the request can only crash.
-    if not (name.isascii() and (value.isascii() or _is_latin1(value))):
-        raise ValueError(
-            f"Header {name!r}: {value!r} has characters HTTP headers cannot carry "
-            "(names must be ASCII, values Latin-1); percent-encode the value first."
-        )
-
-
-def _is_latin1(text: str) -> bool:
-    try:
-        text.encode("latin-1")
-    except UnicodeEncodeError:
-        return False
-    return True

@@ -16,8 +16,15 @@ import enum
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+from lanner._headers import check_header
+from lanner._spec_version import parse_version
 from lanner._types import Message, Receive, Scope, Send
-from lanner.errors import PayloadTypeError, WebSocketDisconnected
+from lanner.errors import (
+    MediaPayloadTypeError,
+    PayloadTypeError,
+    UnsupportedError,
+    WebSocketDisconnected,
+)
 from lanner.media.base import BinaryBaseHandlerWS, TextBaseHandlerWS
 from lanner.ws_options import ERROR_CLOSE_FALLBACK, WebSocketOptions, WebSocketPayloadType
 
@@ -41,6 +48,18 @@ _MAX_CLOSE_REASON_BYTES: Final = 123
 def is_sendable_close_code(code: int) -> bool:
     """Return whether ``code`` may be sent in a WebSocket Close frame."""
     return code in _SENDABLE_STANDARD or 3000 <= code <= 4999
+
+
+def _unsendable_text(where: str, exc: UnicodeEncodeError) -> ValueError:
+    # The server encodes TEXT to UTF-8 and raises before it touches the
+    # connection, which therefore stays open for the responder to carry on.
+    bad = exc.object[exc.start : exc.end]
+    return ValueError(
+        f"{where}: the text cannot be sent, because a WebSocket TEXT message must be "
+        f"UTF-8 and {bad!r} at index {exc.start} is a lone surrogate, not a Unicode "
+        "character. Remove or replace it (text.encode('utf-8', 'replace').decode() "
+        "turns it into '?'), or send bytes with send_data(); the connection is still open."
+    )
 
 
 def _check_close_reason(reason: str, where: str) -> None:
@@ -115,27 +134,26 @@ class WebSocketContext:
         self.max_message_size = limit
 
 
-def _parse_spec_version(raw: str) -> tuple[int, int]:
-    try:
-        major, _, minor = raw.partition(".")
-        return int(major), int(minor or 0)
-    except ValueError:
-        return (2, 0)
-
-
 # PERF: servers report one or two spec_version strings; parse each once.
-_SPEC_FLAGS: dict[str, tuple[bool, bool]] = {}
+_SPEC_FLAGS: dict[str, tuple[bool, bool, bool]] = {}
 
 
-def _spec_flags(scope: Scope) -> tuple[bool, bool]:
-    """Return (close reasons supported, sends to a lost client raise) for a scope."""
+def _spec_flags(scope: Scope) -> tuple[bool, bool, bool]:
+    """Return what the server's WebSocket spec version provides.
+
+    (close reasons (2.3), errors on a send to a lost client (2.4), headers on
+    accept (2.1)); a missing version is 2.0, ASGI's default.
+    """
     asgi = scope.get("asgi")
     raw = asgi.get("spec_version", "2.0") if asgi else "2.0"
     flags = _SPEC_FLAGS.get(raw)
     if flags is None:
         raw = str(raw)
-        version = _parse_spec_version(raw)
-        flags = (version >= (2, 3), version >= (2, 4))
+        try:
+            version = parse_version(raw)
+        except ValueError:
+            version = (2, 0)  # the app refuses such a scope; a bare WebSocket assumes 2.0
+        flags = (version >= (2, 3), version >= (2, 4), version >= (2, 1))
         if len(_SPEC_FLAGS) < 16:
             _SPEC_FLAGS[raw] = flags
     return flags
@@ -179,7 +197,7 @@ class WebSocket:
         # Close reasons arrived in ASGI spec 2.3; errors on a lost send in 2.4.
         asgi = scope.get("asgi")
         flags = _SPEC_FLAGS.get(asgi.get("spec_version")) if asgi else None
-        self._supports_reason, self._server_reports_loss = flags or _spec_flags(scope)
+        self._supports_reason, self._server_reports_loss, _ = flags or _spec_flags(scope)
         self._subprotocols: tuple[str, ...] | None = None
 
     def __repr__(self) -> str:
@@ -219,6 +237,16 @@ class WebSocket:
         return self._close_code if self._close_code is not None else self._lost_code
 
     @property
+    def supports_accept_headers(self) -> bool:
+        """Whether the server can send headers with the handshake response.
+
+        ASGI servers on WebSocket spec 2.1 or later can (every current
+        uvicorn); on older ones ``accept(headers=...)`` raises
+        :class:`~lanner.UnsupportedError` rather than drop them.
+        """
+        return _spec_flags(self._scope)[2]
+
+    @property
     def error_close_code(self) -> int:
         """The close code for an unhandled error (``ws_options.error_close_code``)."""
         return self._ctx.error_close_code
@@ -234,12 +262,17 @@ class WebSocket:
 
         Args:
             subprotocol: One of :attr:`subprotocols` to select, or ``None``.
-            headers: Extra response headers for the handshake's 101 response.
+            headers: Extra response headers for the handshake's 101 response
+                (not ``Sec-WebSocket-Protocol``: pass ``subprotocol`` for that).
 
         Raises:
             RuntimeError: The connection was already accepted.
             ValueError: ``subprotocol`` is not one the client offered (a real
-                client would fail the handshake on it).
+                client would fail the handshake on it), ``headers`` has a
+                ``Sec-WebSocket-Protocol`` header, or a header cannot be sent
+                (as for ``resp.set_header``).
+            UnsupportedError: ``headers`` were given but the server cannot send
+                them (see :attr:`supports_accept_headers`).
             WebSocketDisconnected: The connection was closed (by the app) or the
                 client left before the handshake completed.
         """
@@ -262,10 +295,7 @@ class WebSocket:
             raise WebSocketDisconnected(self.close_code or _ABNORMAL_CLOSURE)
         message: Message = {"type": "websocket.accept", "subprotocol": subprotocol}
         if headers:
-            items = headers.items() if isinstance(headers, Mapping) else headers
-            message["headers"] = [
-                (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in items
-            ]
+            message["headers"] = self._accept_headers(headers)
         try:
             await self._server_send(message)
         except OSError as exc:
@@ -282,13 +312,37 @@ class WebSocket:
             self._unbounded_receive: Receive = self._receive
             self._receive = self._receive_within_limit
 
-    async def close(self, code: int = 1000, reason: str | None = None) -> None:
+    def _accept_headers(
+        self, headers: Mapping[str, str] | Iterable[tuple[str, str]]
+    ) -> list[tuple[bytes, bytes]]:
+        items = list(headers.items() if isinstance(headers, Mapping) else headers)
+        if not items:
+            return []
+        for name, value in items:
+            check_header(name, value)
+            if name.lower() == "sec-websocket-protocol":
+                raise ValueError(
+                    "accept(headers=...) has a Sec-WebSocket-Protocol header; select the "
+                    "subprotocol with accept(subprotocol=...) instead, which also checks "
+                    "that the client offered it."
+                )
+        if not self.supports_accept_headers:
+            asgi = self._scope.get("asgi") or {}
+            raise UnsupportedError(
+                "accept(headers=...): this server reports ASGI WebSocket spec "
+                f"{asgi.get('spec_version', '2.0')!r}, which cannot send handshake headers "
+                "(2.1 or later can); drop the headers or use a newer server."
+            )
+        return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in items]
+
+    async def close(self, code: int | None = 1000, reason: str | None = None) -> None:
         """Close the connection; before :meth:`accept`, deny the handshake (HTTP 403).
 
         Closing an already-closed connection does nothing.
 
         Args:
-            code: The close code: 1000-1003, 1007-1014 or 3000-4999.
+            code: The close code: 1000-1003, 1007-1014 or 3000-4999; ``None``
+                means 1000 (Normal Closure).
             reason: A short text sent with the code where the server supports
                 it (ASGI spec 2.3+); defaults to ``ws_options.default_close_reasons``.
 
@@ -296,8 +350,10 @@ class WebSocket:
             ValueError: ``code`` cannot be sent in a Close frame, or ``reason``
                 is longer than 123 bytes in UTF-8; the connection stays as it was.
         """
+        if code is None:
+            code = 1000
         # PERF: is_sendable_close_code() written out; this runs once per connection.
-        if code not in _SENDABLE_STANDARD and not 3000 <= code <= 4999:
+        elif code not in _SENDABLE_STANDARD and not 3000 <= code <= 4999:
             raise ValueError(
                 f"WebSocket close code {code} cannot be sent: use 1000-1003, "
                 "1007-1014 or an application code in 3000-4999."
@@ -413,8 +469,9 @@ class WebSocket:
 
         Raises:
             WebSocketDisconnected: The client has gone.
-            Exception: Whatever the decoder raises for a bad payload (for JSON,
-                ``json.JSONDecodeError``); the connection stays usable.
+            MediaMalformedError: The payload does not decode (a ``ValueError``;
+                every built-in handler raises it), or no handler is set for its
+                type (then also a ``PayloadTypeError``); the connection stays usable.
         """
         if self._state is not _OPEN:
             raise self._not_open()
@@ -423,14 +480,14 @@ class WebSocket:
         if text is not None:
             decode_text = self._ctx.text_deserialize
             if decode_text is None:
-                raise PayloadTypeError("No media handler is set for TEXT WebSocket messages.")
+                raise MediaPayloadTypeError("TEXT")
             return decode_text(text)
         data = message.get("bytes")
         if data is None:
             raise self._on_disconnect(message)
         decode_binary = self._ctx.binary_deserialize
         if decode_binary is None:
-            raise PayloadTypeError("No media handler is set for BINARY WebSocket messages.")
+            raise MediaPayloadTypeError("BINARY")
         return decode_binary(data)
 
     # -- sending --------------------------------------------------------------
@@ -449,6 +506,9 @@ class WebSocket:
 
         Raises:
             PayloadTypeError: ``payload`` is not a ``str``.
+            ValueError: ``payload`` holds a lone surrogate (such as ``"\\ud800"``),
+                which UTF-8 cannot encode; nothing was sent and the connection
+                stays open.
             WebSocketDisconnected: The connection is closed.
         """
         if self._state is not _OPEN:
@@ -462,6 +522,8 @@ class WebSocket:
             await self._send({"type": "websocket.send", "text": payload})
         except OSError as exc:
             raise self._on_lost_send(exc) from exc
+        except UnicodeEncodeError as exc:
+            raise _unsendable_text("send_text()", exc) from exc
 
     async def send_data(self, payload: bytes | bytearray | memoryview) -> None:
         """Send a BINARY message.
@@ -488,6 +550,9 @@ class WebSocket:
         """Serialise ``media`` with the handler for ``payload_type`` and send it.
 
         Raises:
+            ValueError: The TEXT handler's output holds a lone surrogate (only
+                when the app put one in ``media``); nothing was sent and the
+                connection stays open.
             WebSocketDisconnected: The connection is closed.
         """
         if self._state is not _OPEN:
@@ -512,6 +577,8 @@ class WebSocket:
             await self._send(message)
         except OSError as exc:
             raise self._on_lost_send(exc) from exc
+        except UnicodeEncodeError as exc:
+            raise _unsendable_text("send_media()", exc) from exc
 
     # -- lost-connection fallback for servers before ASGI spec 2.4 -----------------
 

@@ -23,6 +23,9 @@ class WebSocketPayloadType(enum.Enum):
 
 WSMediaHandler = TextBaseHandlerWS | BinaryBaseHandlerWS
 
+MIN_CLOSE_CODE: Final = 1000
+MAX_CLOSE_CODE: Final = 4999
+
 ERROR_CLOSE_FALLBACK: Final = 3011
 """Close code used instead of an ``error_close_code`` that cannot go on the wire."""
 
@@ -41,8 +44,10 @@ class WebSocketOptions:
             spec before 2.4). ``0`` turns that fallback off. Servers on spec 2.4
             or later (every current uvicorn) need no buffer, and lanner runs no
             background reader for them whatever this says.
-        error_close_code: Close code for an unhandled error after accept (1011).
-            A code that cannot be sent on the wire falls back to 3011.
+        error_close_code: Close code for an unhandled error after accept (1011),
+            an int from 1000 to 4999 (anything else is a ``ValueError`` when
+            assigned). A code that cannot be sent on the wire, such as the
+            reserved 1005, falls back to 3011.
         default_close_reasons: Reason text per close code, sent with
             ``close(code)`` when no reason is given and the server supports
             close reasons (ASGI WebSocket spec 2.3 or later).
@@ -52,8 +57,8 @@ class WebSocketOptions:
     """
 
     __slots__ = (
+        "_error_close_code",
         "default_close_reasons",
-        "error_close_code",
         "max_message_size",
         "max_receive_queue",
         "media_handlers",
@@ -64,10 +69,25 @@ class WebSocketOptions:
             "ws_options.media_handlers"
         )
         self.max_receive_queue: int = 4
-        self.error_close_code: int = 1011
+        self._error_close_code = 1011
         self.default_close_reasons: dict[int, str] = {
             1000: "Normal Closure",
             1011: "Internal Server Error",
             3011: "Internal Server Error",
         }
         self.max_message_size: int | None = None
+
+    @property
+    def error_close_code(self) -> int:
+        """The close code for an unhandled error after accept (default 1011)."""
+        return self._error_close_code
+
+    @error_close_code.setter
+    def error_close_code(self, code: int) -> None:
+        if type(code) is not int or not MIN_CLOSE_CODE <= code <= MAX_CLOSE_CODE:
+            raise ValueError(
+                f"ws_options.error_close_code must be an int from {MIN_CLOSE_CODE} to "
+                f"{MAX_CLOSE_CODE} (a WebSocket close code; 1011 is the standard one for "
+                f"errors, 3000-4999 are for applications); got {code!r}."
+            )
+        self._error_close_code = code

@@ -89,7 +89,10 @@ def watch(page: Page) -> PageWatch:
         seen.console_errors.append(f"uncaught exception: {error}")
 
     def on_request_failed(request: Request) -> None:
-        seen.failed_requests.append(f"request failed: {request.url} ({request.failure})")
+        # A request cut short because the test navigated on (a favicon, the search
+        # worker's index) is not a failure of the page; any other error is.
+        if request.failure != "net::ERR_ABORTED":
+            seen.failed_requests.append(f"request failed: {request.url} ({request.failure})")
 
     def on_response(response: Response) -> None:
         if response.status >= 400:

@@ -5,7 +5,9 @@ own JavaScript opens the WebSocket (the token in a ``bearer.`` subprotocol
 entry) and the EventSource feed (the token in ``?access_token=``), so this
 checks what the in-process and client-library tests cannot: that a browser
 accepts the handshake, the Origin check admits the page, and the page renders
-what arrives. Playwright drives Debian's Chromium (``.ci/install-browser``);
+what arrives. The demo is served on a free port, never 8000, with no origin
+configured: its ``allowed_origins: ["self"]`` must admit the page wherever it
+is served. Playwright drives Debian's Chromium (``.ci/install-browser``);
 without it the tests fail and say so.
 """
 
@@ -26,22 +28,19 @@ from tests.e2e._server import RunningServer, serve
 pytestmark = pytest.mark.e2e
 
 TOKEN = "browser-demo-token"
+DEFAULT_PORT = 8000
 
 
 @pytest.fixture(scope="module", params=["websockets-sansio", "wsproto"])
 def server(request: pytest.FixtureRequest) -> Iterator[RunningServer]:
     """The demo under ``lanner serve``, once per uvicorn WebSocket implementation.
 
-    It allows WebSocket handshakes from its own page's origin.
+    Nothing tells it the port: it allows its own page's origin whatever the port.
     """
     port = _server.free_port()
-    # The page's origin is http://127.0.0.1:<port>, which the demo must allow
-    # before it starts, so the port is chosen here and given to serve().
-    env = {
-        "LANNER_DISABLE_PLUGIN_AUTOLOAD": "0",
-        "LANNER_DEMO_TOKEN": TOKEN,
-        "LANNER_DEMO_ORIGINS": f"http://127.0.0.1:{port}",
-    }
+    while port == DEFAULT_PORT:
+        port = _server.free_port()
+    env = {"LANNER_DISABLE_PLUGIN_AUTOLOAD": "0", "LANNER_DEMO_TOKEN": TOKEN}
     with serve("demo_app:app", ws=request.param, env=env, cli=True, port=port) as running:
         yield running
 
@@ -116,6 +115,16 @@ def test_two_windows_chat_over_the_websocket(
         page.wait_for_function(_shows_message("ada", "hello from a browser"))
     assert ada_seen.console_errors == []
     assert bob_seen.console_errors == []
+
+
+def test_the_chat_connects_on_a_port_other_than_8000(
+    server: RunningServer, context: BrowserContext
+) -> None:
+    assert server.port != DEFAULT_PORT
+    page, seen = _join(context, server, "porter")
+    assert page.evaluate("location.port") == str(server.port)
+    assert seen.console_errors == []
+    assert "Refused WebSocket handshake" not in server.log()
 
 
 def test_markup_in_a_message_is_shown_as_text(

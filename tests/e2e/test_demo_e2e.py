@@ -17,6 +17,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
+from websockets.typing import Origin
 
 from lanner.testing import ParsedEvent, SSEParser
 from tests.e2e._server import WS_IMPLEMENTATIONS, RunningServer, serve
@@ -120,7 +121,7 @@ async def test_handshake_without_credentials_gets_403(
 
 async def test_page_origin_is_allowed(server: RunningServer) -> None:
     async with _connect(
-        server, "dee", subprotocols=PROTOCOLS, origin="http://127.0.0.1:8000"
+        server, "dee", subprotocols=PROTOCOLS, origin=Origin(server.http_url)
     ) as dee:
         assert (await _next_of(dee, "welcome"))["name"] == "dee"
 

@@ -139,8 +139,10 @@ def test_search_finds_receive_media(base_url: str) -> None:
         page.goto(base_url + "index.html")
         page.locator("label.md-search__icon, .md-search__input").first.click()
         page.fill(".md-search__input", "receive_media")
-        result = page.locator(".md-search-result__item", has_text="receive_media").first
-        result.wait_for(state="visible", timeout=TIMEOUT_MS)
+        result = page.locator(".md-search-result__item:visible", has_text="receive_media").first
+        # The search worker downloads and indexes the whole site first: on a busy
+        # machine that alone can take a while, so this wait is twice the usual bound.
+        result.wait_for(state="visible", timeout=2 * TIMEOUT_MS)
         href = result.locator("a").first.get_attribute("href") or ""
         assert "reference/lanner.html" in href
         assert seen.problems() == []

@@ -208,18 +208,15 @@ def running_redis(*, password: str | None = None, tls: bool = False) -> Iterator
 
 
 def broadcast_app(url: str, **config: object) -> Any:
-    """Return an ``App`` whose hub uses the Redis backend at ``url`` (plugin loaded in process).
+    """Return an ``App`` whose hub uses the Redis plugin's backend at ``url``.
 
-    ``config`` becomes the ``broadcast_redis`` config section.
+    The plugin is loaded in process (autoload off); ``config`` becomes its
+    ``broadcast_redis`` config section.
     """
     import lanner_broadcast_redis
-    from lanner.broadcast.select import open_broadcast
     from lanner.testing import plugin_app
 
-    app = plugin_app(config={"broadcast_redis": config})
-    # Until the lanner_broadcast_backends hook is in the hook table.
-    app.broadcast = open_broadcast(url, app, {"redis": lanner_broadcast_redis.make_backend})
-    return app
+    return plugin_app(lanner_broadcast_redis, config={"broadcast_redis": config}, broadcast=url)
 
 
 class Partition:

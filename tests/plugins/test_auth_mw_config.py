@@ -9,7 +9,10 @@ import pytest
 
 import lanner_auth_mw
 from lanner import App
-from lanner_auth_mw import AuthConfigError, Origin, TokenTable, parse_config, parse_origin
+from lanner_auth_mw import AuthConfigError
+from lanner_auth_mw._config import parse_config
+from lanner_auth_mw._origins import Origin, parse_origin
+from lanner_auth_mw._tokens import TokenTable
 
 SECRET = "tok-3f9a1c7e5b"
 
@@ -118,6 +121,8 @@ def test_verify_alone_is_enough() -> None:
         ({"allowed_origins": ["https://app.example/app"]}, "not an origin"),
         ({"allowed_origins": ["app.example"]}, "not an origin"),
         ({"allowed_origins": ["https://app.example:99999"]}, "not an origin"),
+        ({"allowed_origins": ["Self"]}, "written 'self'"),
+        ({"allowed_origins": ["'self'"]}, "or 'self' for the origin the request was sent to"),
         ({"exempt": ["health"]}, "starting with '/'"),
         ({"exempt": "/health"}, "list of strings"),
     ],
@@ -163,6 +168,18 @@ def test_parsed_config_keeps_every_option() -> None:
         {Origin("https", "app.example", 443), Origin("http", "localhost", 8000)}
     )
     assert config.exempt == {"/health"}
+    assert config.allow_self is False
+
+
+def test_self_is_kept_apart_from_the_listed_origins() -> None:
+    config = parse_config({"tokens": {"alice": SECRET}, "allowed_origins": ["self"]})
+    assert config.allow_self is True
+    assert config.allowed_origins == frozenset()
+    both = parse_config(
+        {"tokens": {"alice": SECRET}, "allowed_origins": ["https://app.example", "self"]}
+    )
+    assert both.allow_self is True
+    assert both.allowed_origins == {Origin("https", "app.example", 443)}
 
 
 # -- origins -----------------------------------------------------------------

@@ -144,20 +144,6 @@ async def test_exempt_path_ignores_even_a_bad_token() -> None:
     assert (await _get(_app(), "/health", headers=_bearer("nope"))).status_code == 200
 
 
-async def test_cors_preflight_passes_without_credentials() -> None:
-    async with ASGIConductor(_app()) as conductor:
-        preflight = await conductor.simulate_options(
-            "/me",
-            headers={
-                "Origin": "https://app.example",
-                "Access-Control-Request-Method": "POST",
-            },
-        )
-        plain_options = await conductor.simulate_options("/me")
-    assert preflight.status_code == 204
-    assert plain_options.status_code == 401
-
-
 @pytest.mark.parametrize("verify", ["verify_sync", "verify_async"])
 async def test_verify_callable_sync_and_async(verify: str) -> None:
     app = _app(verify=f"tests.plugins.auth_mw_verifiers:{verify}")

@@ -7,6 +7,7 @@ an HTTP 403 without upgrade (covered end to end in test_plugins_e2e.py).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -236,3 +237,82 @@ async def test_an_empty_subprotocol_token_is_not_rescued_by_the_query() -> None:
     refused = await _denied(app, subprotocols=["bearer."], params={"access_token": TOKEN})
     assert refused == DENIED
     assert greeter.runs == 0
+
+
+# -- "self": the page's own origin ----------------------------------------------------------
+
+
+SAME_ORIGIN = {
+    "port-8011": ("127.0.0.1:8011", "http://127.0.0.1:8011"),
+    "default-port": ("chat.example", "http://chat.example"),
+    "default-port-written": ("chat.example:80", "http://chat.example"),
+    "ipv6": ("[::1]:8011", "http://[::1]:8011"),
+    "host-case": ("Chat.Example:8011", "http://chat.example:8011"),
+}
+
+
+@pytest.mark.parametrize(("host", "origin"), list(SAME_ORIGIN.values()), ids=list(SAME_ORIGIN))
+async def test_self_allows_the_pages_own_origin(host: str, origin: str) -> None:
+    app, _ = _app(allowed_origins=["self"])
+    greeting, _ = await _connect(app, headers={**_bearer(TOKEN), "Host": host, "Origin": origin})
+    assert greeting["auth"] == "alice"
+
+
+CROSS_ORIGIN = {
+    "other-port": ("127.0.0.1:8011", "http://127.0.0.1:8000"),
+    "other-host": ("127.0.0.1:8011", "http://localhost:8011"),
+    "other-scheme": ("127.0.0.1:8011", "https://127.0.0.1:8011"),
+    "look-alike": ("chat.example", "http://chat.example.evil.com"),
+    "no-host": ("", "http://chat.example"),
+    "bad-host": ("chat.example/x", "http://chat.example"),
+    "null": ("chat.example", "null"),
+}
+
+
+@pytest.mark.parametrize(("host", "origin"), list(CROSS_ORIGIN.values()), ids=list(CROSS_ORIGIN))
+async def test_self_refuses_every_other_origin(host: str, origin: str) -> None:
+    app, greeter = _app(allowed_origins=["self"])
+    assert await _denied(app, headers={**_bearer(TOKEN), "Host": host, "Origin": origin}) == DENIED
+    assert greeter.runs == 0
+
+
+async def test_self_combines_with_listed_origins() -> None:
+    app, _ = _app(allowed_origins=["self", ORIGIN])
+    host = {"Host": "127.0.0.1:8011"}
+    for origin in ("http://127.0.0.1:8011", ORIGIN):
+        greeting, _ = await _connect(app, headers={**_bearer(TOKEN), **host, "Origin": origin})
+        assert greeting["auth"] == "alice"
+    other = {**_bearer(TOKEN), **host, "Origin": "http://127.0.0.1:9000"}
+    assert await _denied(app, headers=other) == DENIED
+
+
+async def test_self_follows_the_scope_scheme_set_by_a_trusted_proxy() -> None:
+    """Behind TLS termination uvicorn's proxy headers make the scope's scheme ``wss``."""
+    app, _ = _app(allowed_origins=["self"])
+    headers = {**_bearer(TOKEN), "Host": "chat.example", "Origin": "https://chat.example"}
+    async with ASGIConductor(app) as conductor:
+        original = conductor.app
+
+        async def as_wss(scope: dict[str, Any], receive: Any, send: Any) -> None:
+            await original({**scope, "scheme": "wss"}, receive, send)
+
+        conductor.app = as_wss
+        async with conductor.simulate_ws("/ws", headers=headers) as ws:
+            assert (await ws.receive_json())["auth"] == "alice"
+    assert await _denied(app, headers=headers) == DENIED  # plain ws: http://chat.example
+
+
+async def test_a_refused_origin_is_logged_at_info_with_what_was_allowed(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app, _ = _app(allowed_origins=["self", ORIGIN])
+    headers = {**_bearer(TOKEN), "Host": "127.0.0.1:8011", "Origin": "http://127.0.0.1:8000"}
+    with caplog.at_level(logging.INFO, logger="uvicorn.error.auth_mw"):
+        assert await _denied(app, headers=headers) == DENIED
+    [record] = [r for r in caplog.records if r.name == "uvicorn.error.auth_mw"]
+    assert record.levelno == logging.INFO
+    message = record.getMessage()
+    assert "'http://127.0.0.1:8000'" in message
+    assert "self (http://127.0.0.1:8011)" in message
+    assert ORIGIN in message
+    assert TOKEN not in message

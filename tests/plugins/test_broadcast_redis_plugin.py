@@ -89,10 +89,12 @@ def test_lanner_plugins_lists_it_and_never_shows_the_password(tmp_path: Path) ->
             f"""
             import lanner
             app = lanner.App(
+                disable_plugins=["auth_mw"],
                 broadcast="redis://:{SECRET}@127.0.0.1:6399/0?history=10",
                 plugin_config={{"broadcast_redis": {{"key_prefix": "x:"}}}},
             )
             env_app = lanner.App(
+                disable_plugins=["auth_mw"],
                 broadcast="redis://127.0.0.1:6399/0",
                 plugin_config={{"broadcast_redis": {{"password": {{"$env": "REDIS_PW"}}}}}},
             )
@@ -103,7 +105,7 @@ def test_lanner_plugins_lists_it_and_never_shows_the_password(tmp_path: Path) ->
     assert listed.returncode == 0, listed.stderr
     entry = {e["name"]: e for e in json.loads(listed.stdout)}["broadcast_redis"]
     assert entry["distribution"] == "lanner-broadcast-redis"
-    assert entry["hooks"] == ["lanner_broadcast_backends", "lanner_configure"]
+    assert entry["hooks"] == ["lanner_configure", "lanner_broadcast_backends"]
     assert entry["error"] is None
     for target in ("secret_app:app", "secret_app:env_app"):
         shown = _run(["-m", "lanner", "plugins", "--app", target], tmp_path, REDIS_PW=SECRET)

@@ -1,8 +1,8 @@
 """lanner_media_cbor's codec: round trips, and every kind of hostile payload refused fast.
 
-Each hostile payload must raise ``CBORPayloadError`` (a ``ValueError`` whose
-message names CBOR) within a small time and memory budget: never a hang, a
-memory blow-up or a crash.
+Each hostile payload must raise ``CBORPayloadError`` (a
+``lanner.MediaMalformedError``, so a ``ValueError``, whose message names CBOR)
+within a small time and memory budget: never a hang, a memory blow-up or a crash.
 """
 
 from __future__ import annotations
@@ -20,9 +20,11 @@ from typing import Any
 import cbor2
 import pytest
 
+import lanner
 from lanner_media_cbor import (
     MAX_BIGNUM_BYTES,
     MAX_DEPTH,
+    MEDIA_TYPE,
     REFUSED_TAGS,
     CBORPayloadError,
     decode,
@@ -189,3 +191,28 @@ def test_depth_error_names_the_limit() -> None:
 def test_trailing_bytes_error_counts_them() -> None:
     with pytest.raises(CBORPayloadError, match="2 extra bytes"):
         decode(b"\x01\x02\x03")
+
+
+def test_payload_error_is_lanners_one_media_error_with_its_own_message() -> None:
+    with pytest.raises(lanner.MediaMalformedError) as caught:
+        decode(b"\x82\x01")
+    error = caught.value
+    assert isinstance(error, CBORPayloadError)
+    assert isinstance(error, ValueError)
+    assert isinstance(error, lanner.HTTPBadRequest)
+    assert error.media_type == MEDIA_TYPE == "application/cbor"
+    assert str(error).startswith("Invalid CBOR payload: it ends inside a data item")
+    assert error.to_dict() == {
+        "title": "Invalid body",
+        "description": f"The request body could not be decoded as application/cbor: {error}",
+    }
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b"\x62\xed\xa0", b"\x63\xed\xa0\x80", b"\x61\xff"],
+    ids=["truncated-utf8", "encoded-surrogate", "bad-byte"],
+)
+def test_text_that_is_not_utf8_is_refused(payload: bytes) -> None:
+    with pytest.raises(CBORPayloadError, match="Invalid CBOR payload"):
+        decode(payload)

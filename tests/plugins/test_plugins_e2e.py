@@ -172,8 +172,10 @@ def test_http_without_credentials_is_401_with_challenge(auth_server: RunningServ
     assert ok.json() == {"auth": "alice"}
     assert by_query.json() == {"auth": "alice"}
     assert health.json() == {"ok": True, "auth": None}
-    # The preflight passes authentication to lanner's default OPTIONS answer.
-    assert preflight.status_code == 200
+    # The plugin answers the preflight itself (tests/e2e/test_auth_e2e.py has the details).
+    assert preflight.status_code == 204
+    assert preflight.content == b""
+    assert preflight.headers["access-control-allow-origin"] == ALLOWED_ORIGIN
     assert "www-authenticate" not in preflight.headers
 
 

@@ -1,8 +1,9 @@
 """The broadcast hub: fan-out to WebSockets and SSE streams, within and across processes.
 
-``app.broadcast`` is a :class:`Broadcast`; backends (``memory://`` built in,
-others from plugins) implement :class:`BroadcastBackend`, made by a factory
-``factory(url, app)`` registered per URL scheme.
+``app.broadcast`` is a :class:`Broadcast`. Backends implement
+:class:`BroadcastBackend` and come from plugins, by URL scheme, as factories
+``factory(url, app)``: ``memory://`` from the ``lanner.memory`` default plugin,
+others from installed plugins (``redis://`` from ``lanner-broadcast-redis``).
 """
 
 from lanner.broadcast._relay import Relay
@@ -19,11 +20,10 @@ from lanner.broadcast.backend import (
 )
 from lanner.broadcast.hub import Broadcast
 from lanner.broadcast.memory import MemoryBackend, memory_backend
-from lanner.broadcast.select import BUILTIN_BACKENDS, open_broadcast
+from lanner.broadcast.select import open_broadcast
 from lanner.broadcast.subscription import Subscription
 
 __all__ = [
-    "BUILTIN_BACKENDS",
     "COMMON_OPTIONS",
     "BackendFactory",
     "Broadcast",

@@ -34,7 +34,7 @@ class Relay:
             ``positions``; the relay's task reads it, so do not iterate it).
     """
 
-    __slots__ = ("_cm", "_task", "_too_slow", "_ws", "subscription")
+    __slots__ = ("_cm", "_sending", "_task", "_too_slow", "_ws", "subscription")
 
     def __init__(
         self, ws: WebSocket, cm: contextlib.AbstractAsyncContextManager[Subscription]
@@ -43,6 +43,7 @@ class Relay:
         self._cm = cm
         self._task: asyncio.Task[None] | None = None
         self._too_slow = False
+        self._sending = False
         self.subscription: Subscription | None = None
 
     @property
@@ -76,10 +77,12 @@ class Relay:
 
     def _overflowed(self) -> None:
         # Called from the hub's reader while this relay's task may be stuck in a
-        # send to a client that does not read: cancel that send and close.
+        # send to a client that does not read: cancel that send, and the task
+        # closes with 1013. A task waiting for messages (or not started yet)
+        # learns of it from the subscription itself.
         self._too_slow = True
         task = self._task
-        if task is not None and not task.done():
+        if self._sending and task is not None and not task.done():
             task.cancel()
 
     async def _forward(self, sub: Subscription) -> None:
@@ -90,12 +93,14 @@ class Relay:
         try:
             while True:
                 message = await next_message()
+                self._sending = True
                 text = message.text
                 if text is not None:
                     await send_text(text)
                 elif message.data is not None:
                     await send_data(message.data)
                 # A gap marker carries no payload: nothing to forward.
+                self._sending = False
         except WebSocketDisconnected:
             return  # the client left; the block's own receive sees it too
         except StopAsyncIteration:

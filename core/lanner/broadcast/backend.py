@@ -27,6 +27,7 @@ The life of a backend, as the hub drives it:
 
 from __future__ import annotations
 
+import base64
 import math
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Collection, Mapping
@@ -34,11 +35,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 from urllib.parse import parse_qsl, urlsplit
 
+from lanner.sse import SSEvent
+
 if TYPE_CHECKING:
     from lanner.app import App
 
 __all__ = [
     "COMMON_OPTIONS",
+    "GAP_EVENT",
     "BackendFactory",
     "BroadcastBackend",
     "BroadcastMessage",
@@ -49,6 +53,9 @@ __all__ = [
     "read_broadcast_url",
     "redact_url",
 ]
+
+GAP_EVENT: Final = "gap"
+"""The event name of a gap marker on an SSE stream; its data is the channel name."""
 
 MediaDecoder = Callable[["str | bytes"], object]
 """Decodes one payload into media (the app's WebSocket handler for its type)."""
@@ -103,7 +110,7 @@ class BroadcastMessage:
         gap: Whether this is a gap marker.
     """
 
-    __slots__ = ("_decoder", "_media", "channel", "data", "event", "gap", "id", "text")
+    __slots__ = ("_decoder", "_media", "_sse", "channel", "data", "event", "gap", "id", "text")
 
     def __init__(
         self,
@@ -126,6 +133,7 @@ class BroadcastMessage:
         self.gap = gap
         self._decoder: MediaDecoder = _no_decoder
         self._media: object = _NOT_DECODED
+        self._sse: SSEvent | None = None
 
     @classmethod
     def gap_marker(cls, channel: str, after_id: str | None) -> BroadcastMessage:
@@ -158,6 +166,30 @@ class BroadcastMessage:
                 raise ValueError(f"A gap marker on {self.channel!r} carries no media.")
             media = self._media = self._decoder(payload)
         return media
+
+    def to_sse(self, event_id: str | None = None) -> SSEvent:
+        """Return this message as a Server-Sent Event.
+
+        The event's id is the message id (or ``event_id``), its name the
+        message's ``event``; binary data is base64-encoded, since SSE carries
+        text only. A gap marker becomes an event named ``gap`` whose data is the
+        channel name. With the message's own id the event is made once and
+        shared by every stream that sends it.
+        """
+        if event_id is None:
+            cached = self._sse
+            if cached is None:
+                cached = self._sse = self._make_sse(self.id)
+            return cached
+        return self._make_sse(event_id)
+
+    def _make_sse(self, event_id: str) -> SSEvent:
+        if self.gap:
+            return SSEvent(event=GAP_EVENT, text=self.channel, event_id=event_id)
+        text = self.text
+        if text is None:
+            text = base64.b64encode(self.data or b"").decode("ascii")
+        return SSEvent(text=text, event=self.event, event_id=event_id)
 
     def use_decoder(self, decoder: MediaDecoder) -> BroadcastMessage:
         """Set how :attr:`media` decodes the payload; the hub calls it. Returns self."""

@@ -8,20 +8,16 @@ from typing import TYPE_CHECKING, Final
 
 from lanner.broadcast.backend import BackendFactory, BroadcastBackend, read_broadcast_url
 from lanner.broadcast.hub import Broadcast
-from lanner.broadcast.memory import memory_backend
 
 if TYPE_CHECKING:
     from lanner.app import App
 
-__all__ = ["BUILTIN_BACKENDS", "DEFAULT_URL", "ENV_VAR", "KNOWN_DISTRIBUTIONS", "open_broadcast"]
+__all__ = ["DEFAULT_URL", "ENV_VAR", "KNOWN_DISTRIBUTIONS", "open_broadcast"]
 
 ENV_VAR: Final = "LANNER_BROADCAST_URL"
 """The environment variable ``lanner serve --broadcast URL`` sets."""
 
 DEFAULT_URL: Final = "memory://"
-
-BUILTIN_BACKENDS: Final[Mapping[str, BackendFactory]] = {"memory": memory_backend}
-"""Backends that come with lanner, by scheme."""
 
 KNOWN_DISTRIBUTIONS: Final[Mapping[str, str]] = {
     "redis": "lanner-broadcast-redis",
@@ -36,7 +32,9 @@ def open_broadcast(url: str | None, app: App, backends: Mapping[str, BackendFact
     Args:
         url: The broadcast URL the app author gave, or ``None``.
         app: The app being built.
-        backends: Factories by bare scheme (``"memory"``, ``"redis"``).
+        backends: Factories by bare scheme (``"memory"``, ``"redis"``): the
+            app's ``broadcast_backends``, which the ``lanner_broadcast_backends``
+            hook fills.
 
     Raises:
         ValueError: The scheme has no backend (the message lists the installed

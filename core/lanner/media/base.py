@@ -31,33 +31,53 @@ class BaseHandler(ABC):
         """Return the object decoded from a request body of ``content_type``."""
 
 
-class TextBaseHandlerWS(ABC):
-    """Serialises media to, and from, WebSocket TEXT payloads (``str``)."""
+class TextBaseHandlerWS:
+    """Serialises media to, and from, WebSocket TEXT payloads (``str``).
 
-    @abstractmethod
+    Override :meth:`serialize` to send media and :meth:`deserialize` to receive
+    it; a handler used in one direction only may implement just that method.
+    The other one raises ``NotImplementedError`` naming the handler when it is
+    called.
+    """
+
     def serialize(self, media: object) -> str:
         """Return ``media`` encoded as the text of one TEXT message."""
+        raise _not_implemented(self, "serialize", "send_media()")
 
-    @abstractmethod
     def deserialize(self, payload: str) -> object:
         """Return the object decoded from a TEXT message.
 
-        Errors propagate to the responder unchanged (for JSON,
-        ``json.JSONDecodeError``), and the connection stays usable.
+        Raise :class:`~lanner.MediaMalformedError` for a payload that does not
+        decode, as the built-in handlers do, so one ``except ValueError``
+        serves apps; errors propagate to the responder unchanged, and the
+        connection stays usable.
         """
+        raise _not_implemented(self, "deserialize", "receive_media()")
 
 
-class BinaryBaseHandlerWS(ABC):
-    """Serialises media to, and from, WebSocket BINARY payloads (``bytes``)."""
+class BinaryBaseHandlerWS:
+    """Serialises media to, and from, WebSocket BINARY payloads (``bytes``).
 
-    @abstractmethod
+    As with :class:`TextBaseHandlerWS`, a handler may implement only the
+    direction it is used in; the other method raises ``NotImplementedError``.
+    """
+
     def serialize(self, media: object) -> bytes | bytearray | memoryview:
         """Return ``media`` encoded as the bytes of one BINARY message."""
+        raise _not_implemented(self, "serialize", "send_media()")
 
-    @abstractmethod
     def deserialize(self, payload: bytes) -> object:
         """Return the object decoded from a BINARY message.
 
-        Errors propagate to the responder unchanged, and the connection stays
-        usable.
+        Raise :class:`~lanner.MediaMalformedError` for a payload that does not
+        decode (see :meth:`TextBaseHandlerWS.deserialize`); errors propagate to
+        the responder unchanged, and the connection stays usable.
         """
+        raise _not_implemented(self, "deserialize", "receive_media()")
+
+
+def _not_implemented(handler: object, method: str, caller: str) -> NotImplementedError:
+    return NotImplementedError(
+        f"{type(handler).__name__} does not implement {method}(), so it cannot serve "
+        f"{caller}; override {method}() in the handler (or use a handler that has it)."
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from lanner._owned import OwnedDict
 from lanner.media.base import BaseHandler
 
-__all__ = ["Handlers"]
+__all__ = ["Handlers", "bare_media_type"]
 
 
 class Handlers(OwnedDict[str, BaseHandler]):
@@ -21,16 +21,16 @@ class Handlers(OwnedDict[str, BaseHandler]):
         self._resolved: dict[str, tuple[str, BaseHandler] | None] = {}
 
     def __setitem__(self, key: str, value: BaseHandler) -> None:
-        super().__setitem__(_bare(key), value)
+        super().__setitem__(bare_media_type(key), value)
         self._resolved.clear()
 
     def __delitem__(self, key: str) -> None:
-        super().__delitem__(_bare(key))
+        super().__delitem__(bare_media_type(key))
         self._resolved.clear()
 
     def pop(self, key: str, *default: BaseHandler) -> BaseHandler:  # type: ignore[override]
         """Remove a media type's handler and return it (see ``dict.pop``)."""
-        value = super().pop(_bare(key), *default)
+        value = super().pop(bare_media_type(key), *default)
         self._resolved.clear()
         return value
 
@@ -47,7 +47,7 @@ class Handlers(OwnedDict[str, BaseHandler]):
 
     def contribute(self, key: str, value: BaseHandler, owner: str) -> None:
         """Set ``key`` on behalf of a plugin (see :class:`OwnedDict`)."""
-        super().contribute(_bare(key), value, owner)
+        super().contribute(bare_media_type(key), value, owner)
         self._resolved.clear()
 
     def find(self, content_type: str) -> tuple[str, BaseHandler] | None:
@@ -56,7 +56,7 @@ class Handlers(OwnedDict[str, BaseHandler]):
             return self._resolved[content_type]
         except KeyError:
             pass
-        media_type = _bare(content_type)
+        media_type = bare_media_type(content_type)
         handler = self.get(media_type)
         found = (media_type, handler) if handler is not None else None
         if len(self._resolved) < 256:  # bound the cache against hostile header variety
@@ -64,5 +64,11 @@ class Handlers(OwnedDict[str, BaseHandler]):
         return found
 
 
-def _bare(content_type: str) -> str:
+def bare_media_type(content_type: str) -> str:
+    """Return the media type of a ``Content-Type`` value: no parameters, lower case.
+
+    ``"Application/JSON; charset=utf-8"`` gives ``"application/json"``. The one
+    normalisation of media types: the handler registries store their keys this
+    way, and the plugin loader normalises plugins' keys with it.
+    """
     return content_type.partition(";")[0].strip().lower()

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any, Final
 
+from lanner.media._malformed import DECODER_ERRORS, check_no_lone_surrogates, malformed
 from lanner.media.base import BaseHandler, TextBaseHandlerWS
 
 __all__ = ["JSONHandler", "JSONHandlerWS"]
@@ -14,6 +15,7 @@ Dumps = Callable[[Any], str]
 Loads = Callable[[str], Any]
 
 _LOADS: Loads = json.JSONDecoder().decode
+_MEDIA_TYPE: Final = "application/json"
 
 
 def _compact_dumps() -> Dumps:
@@ -51,6 +53,10 @@ compact_dumps: Final[Dumps] = _compact_dumps()
 class JSONHandler(BaseHandler):
     """``application/json`` bodies, compact and UTF-8.
 
+    A body that is not UTF-8 JSON, nests too deeply, holds an integer too long
+    to convert or a lone surrogate raises :class:`~lanner.MediaMalformedError`
+    (400).
+
     Args:
         dumps: A function from object to ``str``; defaults to a compact stdlib
             encoder (``ensure_ascii=False``).
@@ -64,16 +70,37 @@ class JSONHandler(BaseHandler):
         self._loads = loads or _LOADS
 
     def serialize(self, media: object, content_type: str) -> bytes:
-        """Return ``media`` as UTF-8 JSON bytes."""
-        return self._dumps(media).encode()
+        """Return ``media`` as UTF-8 JSON bytes.
+
+        Raises:
+            ValueError: ``media`` holds a lone surrogate, which UTF-8 cannot
+                encode (only possible in data the app made: decoding refuses it).
+        """
+        text = self._dumps(media)
+        try:
+            return text.encode()
+        except UnicodeEncodeError as exc:
+            bad = exc.object[exc.start : exc.end]
+            raise ValueError(
+                f"Cannot encode the media as UTF-8 JSON: {bad!r} at index {exc.start} of "
+                "the JSON text is a lone surrogate, not a Unicode character. Remove or "
+                "replace it (s.encode('utf-8', 'replace').decode() turns it into '?')."
+            ) from exc
 
     def deserialize(self, data: bytes, content_type: str) -> object:
         """Return the object decoded from a UTF-8 JSON body.
 
         Raises:
-            ValueError: The body is not UTF-8 or not JSON (lanner turns it into 400).
+            MediaMalformedError: The body is not UTF-8 JSON, or holds something
+                that cannot be sent on (see the class); a 400.
         """
-        return self._loads(data.decode())
+        try:
+            text = data.decode()
+            value = self._loads(text)
+        except DECODER_ERRORS as exc:
+            raise malformed(_MEDIA_TYPE, "request body", exc) from exc
+        check_no_lone_surrogates(text, value, "request body")
+        return value
 
     def dumps(self, media: object) -> str:
         """Return ``media`` as a JSON string (used by SSE's ``json=`` field)."""
@@ -83,10 +110,13 @@ class JSONHandler(BaseHandler):
 class JSONHandlerWS(TextBaseHandlerWS):
     """JSON over WebSocket TEXT messages, the default TEXT handler.
 
+    ``ws.receive_media()`` raises :class:`~lanner.MediaMalformedError` (a
+    ``ValueError``) for a message that does not decode, as
+    :class:`JSONHandler` does for a body; the connection stays usable.
+
     Args:
         dumps: A function from object to ``str`` (default: compact stdlib encoder).
-        loads: A function from ``str`` to object (default: stdlib decoder); its
-            errors, such as ``json.JSONDecodeError``, reach the responder.
+        loads: A function from ``str`` to object (default: stdlib decoder).
     """
 
     __slots__ = ("_dumps", "_loads")
@@ -100,5 +130,15 @@ class JSONHandlerWS(TextBaseHandlerWS):
         return self._dumps(media)
 
     def deserialize(self, payload: str) -> object:
-        """Return the object decoded from JSON text."""
-        return self._loads(payload)
+        """Return the object decoded from JSON text.
+
+        Raises:
+            MediaMalformedError: The text is not JSON, or holds something that
+                cannot be sent on (see :class:`JSONHandler`).
+        """
+        try:
+            value = self._loads(payload)
+        except DECODER_ERRORS as exc:
+            raise malformed(_MEDIA_TYPE, "message", exc) from exc
+        check_no_lone_surrogates(payload, value, "message")
+        return value

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from lanner._types import ASGIApp, Message, Receive, Scope, Send
+from lanner.testing._pipe import Pipe
 from lanner.testing._sse_parser import ParsedEvent, SSEParser
 
 __all__ = ["Result", "StreamedResult", "build_http_scope", "encode_body"]
@@ -189,7 +190,11 @@ class StreamedResult:
     """A streaming response read while the app is still sending (SSE, ``resp.stream``).
 
     Use it as an async context manager; leaving it disconnects the client,
-    which closes the app's generator.
+    which closes the app's generator. As on a real server, at most
+    ``lanner.testing.QUEUE_SIZE`` unread chunks are buffered: beyond that the
+    app's ``send`` suspends until the test reads, and every send yields to the
+    event loop. After the client left, sends are dropped (ASGI HTTP spec 2.3,
+    as uvicorn does).
     """
 
     def __init__(self, app: ASGIApp, scope: Scope, body: bytes, timeout: float) -> None:
@@ -197,7 +202,7 @@ class StreamedResult:
         self._scope = scope
         self._body = body
         self.timeout = timeout
-        self._queue: asyncio.Queue[Message] = asyncio.Queue()
+        self._queue = Pipe()
         self._disconnect = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._sent_request = False
@@ -215,7 +220,14 @@ class StreamedResult:
         return {"type": "http.disconnect"}
 
     async def _send(self, message: Message) -> None:
-        await self._queue.put(message)
+        queue = self._queue
+        if queue.has_room() and not queue.closed:
+            queue.put_nowait(message)
+        elif not await queue.put(message):
+            pass  # the client has left: dropped, as on an ASGI spec 2.3 server
+        # A real server's send yields to the event loop; without this a fast
+        # generator would starve the test, its timeouts and the disconnect.
+        await asyncio.sleep(0)
 
     async def __aenter__(self) -> StreamedResult:
         self._task = asyncio.get_running_loop().create_task(
@@ -246,6 +258,7 @@ class StreamedResult:
     async def disconnect(self) -> None:
         """Leave as a client would; wait (bounded) for the app to finish."""
         self._disconnect.set()
+        self._queue.close()
         task = self._task
         if task is not None and not task.done():
             try:
@@ -267,6 +280,9 @@ class StreamedResult:
                 f"The stream {self._scope['path']} is not open; read it inside "
                 "`async with conductor.simulate_get_stream(path) as stream:`."
             )
+        ready = self._queue.get_nowait()
+        if ready is not None:
+            return ready
         wait = self.timeout if timeout is None else timeout
         getter = asyncio.ensure_future(self._queue.get())
         done, _ = await asyncio.wait(

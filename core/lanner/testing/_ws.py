@@ -8,6 +8,7 @@ from typing import Any
 
 import msgpack
 
+from lanner._spec_version import parse_version
 from lanner._types import ASGIApp, Message, Scope
 from lanner.errors import (
     PayloadTypeError,
@@ -17,6 +18,7 @@ from lanner.errors import (
     WebSocketServerError,
 )
 from lanner.testing._http import call_app
+from lanner.testing._pipe import Pipe
 
 __all__ = ["SimulatedClientDisconnected", "SimulatedWebSocket", "error_for_close_code"]
 
@@ -46,11 +48,20 @@ class SimulatedWebSocket:
     ``TimeoutError`` naming the path, so a test never hangs. Messages the app
     sent before closing are delivered before the close is reported.
 
+    Like a real server, the connection applies back-pressure: each direction
+    buffers at most ``lanner.testing.QUEUE_SIZE`` messages. An app that sends
+    faster than the test reads suspends in ``send`` until the test reads (and
+    every send yields to the event loop, so the test's own timeouts fire); a
+    test that sends faster than the app reads waits, at most ``timeout``
+    seconds, for room.
+
     Args:
         spec_version: The ASGI spec version the simulated server reports.
             From ``"2.4"`` (the default, like every current uvicorn) a send
             after the client left raises; before it, such sends are dropped
-            silently, as older servers did.
+            silently, as older servers did. Before ``"2.1"`` the server cannot
+            send handshake headers; a major version other than 2 makes the app
+            refuse the connection with :class:`~lanner.UnsupportedScopeError`.
     """
 
     def __init__(
@@ -59,9 +70,9 @@ class SimulatedWebSocket:
         self._app = app
         self._scope = scope
         self.timeout = timeout
-        self._raise_on_lost_send = _version(spec_version) >= (2, 4)
-        self._to_app: asyncio.Queue[Message] = asyncio.Queue()
-        self._from_app: asyncio.Queue[Message] = asyncio.Queue()
+        self._raise_on_lost_send = parse_version(spec_version) >= (2, 4)
+        self._to_app = Pipe()
+        self._from_app = Pipe()
         self._task: asyncio.Task[None] | None = None
         self._client_closed = False
         self._server_closed = False
@@ -70,7 +81,7 @@ class SimulatedWebSocket:
         self.close_code: int | None = None
         """The close code, once the connection is closed (either side)."""
         self.close_reason: str | None = None
-        """The close reason the app sent, if any."""
+        """The close reason, once the connection is closed (either side), if any."""
         self.subprotocol: str | None = None
         """The subprotocol the app selected when accepting."""
         self.headers: dict[str, str] = {}
@@ -97,19 +108,46 @@ class SimulatedWebSocket:
 
     async def _app_send(self, message: Message) -> None:
         if self._client_closed or self._server_closed:
-            self.sent_after_close += 1
-            if self._raise_on_lost_send:
-                raise SimulatedClientDisconnected("the WebSocket client has disconnected")
+            await asyncio.sleep(0)  # a dropped send yields too (spec before 2.4)
+            self._lost_send()
             return
+        text = message.get("text")
+        if text is not None:
+            # As a real server does, encode TEXT for the wire: text UTF-8 cannot
+            # hold (a lone surrogate) raises UnicodeEncodeError here, in the
+            # app's send, and the connection stays open.
+            text.encode()
         if message["type"] == "websocket.close":
             self._server_closed = True
+            self._observe_close(int(message.get("code", 1000)), message.get("reason") or None)
             # As uvicorn does, the app's own close also ends its receive side,
             # after any client messages already queued.
-            ended: Message = {"type": "websocket.disconnect", "code": message.get("code", 1000)}
-            if message.get("reason"):
-                ended["reason"] = message["reason"]
+            ended: Message = {"type": "websocket.disconnect", "code": self.close_code}
+            if self.close_reason:
+                ended["reason"] = self.close_reason
             self._to_app.put_nowait(ended)
-        await self._from_app.put(message)
+            self._from_app.put_nowait(message)
+            return
+        pipe = self._from_app
+        if pipe.has_room():
+            pipe.put_nowait(message)
+            # A real server's send yields to the event loop; without this an
+            # app sending in a loop would starve the test and its timeouts.
+            await asyncio.sleep(0)
+        elif not await pipe.put(message):
+            self._lost_send()  # the client left while the app waited for room
+
+    def _lost_send(self) -> None:
+        self.sent_after_close += 1
+        if self._raise_on_lost_send:
+            raise SimulatedClientDisconnected("the WebSocket client has disconnected")
+
+    def _observe_close(self, code: int, reason: str | None) -> None:
+        # The first close seen wins, as in the closing handshake of RFC 6455.
+        self.ready = False
+        if self.close_code is None:
+            self.close_code = code
+            self.close_reason = reason
 
     # -- the client side --------------------------------------------------------
 
@@ -118,7 +156,7 @@ class SimulatedWebSocket:
             call_app(self._app, self._scope, self._app_receive, self._app_send),
             name=f"simulated ws app {self.path}",
         )
-        await self._to_app.put({"type": "websocket.connect"})
+        self._to_app.put_nowait({"type": "websocket.connect"})
         try:
             message = await self._next("the handshake")
         except TimeoutError:
@@ -128,15 +166,14 @@ class SimulatedWebSocket:
             await asyncio.wait({self._task}, timeout=self.timeout)
             raise
         if message["type"] == "websocket.accept":
-            self.ready = True
+            self.ready = not self.closed  # the app may have closed right after accepting
             self.subprotocol = message.get("subprotocol")
             self.headers = {
                 n.decode("latin-1"): v.decode("latin-1") for n, v in message.get("headers", [])
             }
             return self
         if message["type"] == "websocket.close":
-            self.close_code = int(message.get("code", 1000))
-            self.close_reason = message.get("reason")
+            assert self.close_code is not None  # recorded when the app sent it
             await self._wait_app()
             raise error_for_close_code(self.close_code, self.close_reason)
         raise AssertionError(f"Expected websocket.accept or close, got {message['type']!r}.")
@@ -145,6 +182,9 @@ class SimulatedWebSocket:
         await self.close()
 
     async def _next(self, what: str) -> Message:
+        ready = self._from_app.get_nowait()
+        if ready is not None:
+            return ready
         task = self._task
         assert task is not None
         getter = asyncio.ensure_future(self._from_app.get())
@@ -185,11 +225,9 @@ class SimulatedWebSocket:
             raise error_for_close_code(self.close_code or 1000, self.close_reason)
         message = await self._next("message")
         if message["type"] == "websocket.close":
-            self.ready = False
-            self.close_code = int(message.get("code", 1000))
-            self.close_reason = message.get("reason")
             self._server_closed = True
-            raise error_for_close_code(self.close_code, self.close_reason)
+            self._observe_close(int(message.get("code", 1000)), message.get("reason") or None)
+            raise error_for_close_code(self.close_code or 1000, self.close_reason)
         return message
 
     async def receive_text(self) -> str:
@@ -223,16 +261,45 @@ class SimulatedWebSocket:
         return msgpack.unpackb(await self.receive_data(), raw=False)
 
     async def _send(self, message: Message) -> None:
-        if self._client_closed:
-            raise WebSocketDisconnected(self.close_code or 1000)
-        await self._to_app.put(message)
+        if self._client_closed or self._server_closed:
+            raise error_for_close_code(self.close_code or 1000, self.close_reason)
+        pipe = self._to_app
+        if pipe.has_room():
+            pipe.put_nowait(message)
+            return
+        try:
+            await asyncio.wait_for(pipe.put(message), self.timeout)
+        except asyncio.TimeoutError:
+            raise TimeoutError(
+                f"The app on WebSocket {self.path} read none of the client's messages "
+                f"for {self.timeout} s while its receive queue was full."
+            ) from None
 
     async def send_text(self, payload: str) -> None:
-        """Send a TEXT message to the app."""
+        """Send a TEXT message to the app.
+
+        Raises:
+            PayloadTypeError: ``payload`` is not a ``str`` (a ``TypeError``).
+            UnicodeEncodeError: ``payload`` holds a lone surrogate, which a real
+                client cannot encode as UTF-8 either; nothing is sent.
+            WebSocketDisconnected: The connection is closed.
+            TimeoutError: The app read nothing for ``timeout`` seconds while its
+                receive queue was full.
+        """
+        if not isinstance(payload, str):
+            raise PayloadTypeError(
+                f"send_text() takes a str, got {type(payload).__name__}; use send_data() for bytes."
+            )
+        payload.encode()
         await self._send({"type": "websocket.receive", "text": payload})
 
     async def send_data(self, payload: bytes | bytearray | memoryview) -> None:
-        """Send a BINARY message to the app."""
+        """Send a BINARY message to the app (see :meth:`send_text`)."""
+        if not isinstance(payload, (bytes, bytearray, memoryview)):
+            raise PayloadTypeError(
+                f"send_data() takes bytes, bytearray or memoryview, got "
+                f"{type(payload).__name__}; use send_text() for str."
+            )
         await self._send({"type": "websocket.receive", "bytes": bytes(payload)})
 
     async def send_json(self, media: Any) -> None:
@@ -244,19 +311,17 @@ class SimulatedWebSocket:
         await self.send_data(msgpack.packb(media, use_bin_type=True))
 
     async def close(self, code: int = 1000, reason: str | None = None) -> None:
-        """Leave as a client would, then wait (bounded) for the app's handler to return."""
+        """Leave as a client would, then wait (bounded) for the app's handler to return.
+
+        The app's pending and later sends then fail as on a real server (ASGI
+        spec 2.4: they raise; before it: they are dropped).
+        """
         if not self._client_closed:
             self._client_closed = True
-            self.ready = False
-            if self.close_code is None:
-                self.close_code = code
+            self._observe_close(code, reason)
             message: Message = {"type": "websocket.disconnect", "code": code}
             if reason is not None:
                 message["reason"] = reason
-            await self._to_app.put(message)
+            self._to_app.put_nowait(message)
+            self._from_app.close()
         await self._wait_app()
-
-
-def _version(raw: str) -> tuple[int, int]:
-    major, _, minor = raw.partition(".")
-    return int(major), int(minor or 0)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from lanner_auth_mw._origins import Origin, parse_origin
+from lanner_auth_mw._origins import SELF, Origin, parse_origin
 from lanner_auth_mw._tokens import MAX_TOKEN_LENGTH, TokenTable
 
 __all__ = ["PLUGIN_NAME", "AuthConfig", "AuthConfigError", "Verify", "parse_config"]
@@ -62,8 +62,11 @@ class AuthConfig:
         query_param: The query parameter that may carry a token, or ``None``.
         subprotocol_prefix: The prefix of a ``Sec-WebSocket-Protocol`` entry
             that carries a token, or ``None``.
-        allowed_origins: Origins a WebSocket handshake may come from, or
-            ``None`` to allow any.
+        allowed_origins: Origins a WebSocket handshake or CORS preflight may
+            come from, or ``None`` to allow any.
+        allow_self: Whether the request's own origin (its scheme, and the host
+            and port of its ``Host`` header) is allowed too: ``"self"`` in
+            ``allowed_origins``.
         exempt: Exact paths served without credentials.
     """
 
@@ -73,6 +76,7 @@ class AuthConfig:
     query_param: str | None = None
     subprotocol_prefix: str | None = None
     allowed_origins: frozenset[Origin] | None = None
+    allow_self: bool = False
     exempt: frozenset[str] = frozenset()
 
 
@@ -99,13 +103,15 @@ def parse_config(section: Mapping[str, Any]) -> AuthConfig:
             f"{sorted(section) or 'no config'}. It refuses to start rather than let every "
             f"request through. {_HOW_TO_CONFIGURE}"
         )
+    origins, allow_self = _origins(section.get("allowed_origins"))
     return AuthConfig(
         tokens=TokenTable(tokens),
         verify=_verify(verify_ref) if verify_ref is not None else None,
         verify_ref=verify_ref,
         query_param=_name(section.get("query_param"), "query_param", "access_token"),
         subprotocol_prefix=_prefix(section.get("subprotocol_prefix")),
-        allowed_origins=_origins(section.get("allowed_origins")),
+        allowed_origins=origins,
+        allow_self=allow_self,
         exempt=_exempt(section.get("exempt")),
     )
 
@@ -211,11 +217,16 @@ def _strings(raw: object, key: str, example: str) -> list[str]:
     return list(raw)
 
 
-def _origins(raw: object) -> frozenset[Origin] | None:
+def _origins(raw: object) -> tuple[frozenset[Origin] | None, bool]:
+    """Return the listed origins and whether ``"self"`` was among them."""
     if raw is None:
-        return None
+        return None, False
     origins: set[Origin] = set()
+    allow_self = False
     for text in _strings(raw, "allowed_origins", "https://app.example"):
+        if text == SELF:
+            allow_self = True
+            continue
         if text in ("*", "null"):
             raise AuthConfigError(
                 f"{_WHERE}['allowed_origins'] holds {text!r}, which is not allowed: to accept "
@@ -225,12 +236,14 @@ def _origins(raw: object) -> frozenset[Origin] | None:
         try:
             origins.add(parse_origin(text))
         except ValueError as exc:
+            hint = " (the page's own origin is written 'self')" if text.lower() == SELF else ""
             raise AuthConfigError(
                 f"{_WHERE}['allowed_origins'] holds {text!r}, which is not an origin ({exc}); "
                 "write scheme://host or scheme://host:port, such as 'https://app.example' or "
-                "'http://localhost:8000', with no path or trailing slash."
+                f"'http://localhost:8000', with no path or trailing slash, or 'self' for the "
+                f"origin the request was sent to{hint}."
             ) from None
-    return frozenset(origins)
+    return frozenset(origins), allow_self
 
 
 def _exempt(raw: object) -> frozenset[str]:

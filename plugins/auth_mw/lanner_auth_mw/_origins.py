@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Final, NamedTuple
 from urllib.parse import urlsplit
 
-__all__ = ["Origin", "parse_origin"]
+__all__ = ["SELF", "Origin", "parse_origin", "request_origin"]
 
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
@@ -51,3 +51,27 @@ def parse_origin(text: str) -> Origin:
     if port is None:
         port = _DEFAULT_PORTS.get(scheme)
     return Origin(scheme, host.lower(), port)
+
+
+SELF: Final = "self"
+"""The ``allowed_origins`` entry that stands for the request's own origin."""
+
+_HTTP_SCHEMES: Final = {"ws": "http", "wss": "https"}
+
+
+def request_origin(scheme: str, host: str | None) -> Origin | None:
+    """Return the origin a request was addressed to, or ``None`` if it cannot tell.
+
+    Args:
+        scheme: The ASGI scope's ``scheme`` (``http``, ``https``, ``ws`` or
+            ``wss``), which uvicorn rewrites from ``X-Forwarded-Proto`` only
+            for trusted proxies; a WebSocket's scheme counts as its page's.
+        host: The ``Host`` header (``host`` or ``host:port``), or ``None``.
+    """
+    if not host:
+        return None
+    scheme = _HTTP_SCHEMES.get(scheme, scheme)
+    try:
+        return parse_origin(f"{scheme}://{host}")
+    except ValueError:
+        return None

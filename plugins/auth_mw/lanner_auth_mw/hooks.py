@@ -18,14 +18,13 @@ __all__ = ["lanner_configure", "lanner_middleware"]
 
 @lanner.hookimpl
 def lanner_configure(app: App) -> None:
-    """Check the ``auth_mw`` config section (failing closed), and redact its query parameter.
+    """Check the ``auth_mw`` config section (failing closed), and keep its secrets out of logs.
 
     Raises:
         AuthConfigError: No credentials are configured, or the section is wrong.
     """
     config = parse_config(app.plugin_config(PLUGIN_NAME))
-    if config.query_param is not None:
-        install_redaction(config.query_param)
+    install_redaction(config.query_param, config.subprotocol_prefix)
 
 
 @lanner.hookimpl

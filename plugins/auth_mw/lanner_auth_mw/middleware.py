@@ -7,8 +7,9 @@ import logging
 from typing import Any, Final
 
 from lanner import HTTPForbidden, HTTPUnauthorized, Request, Response, WebSocket
+from lanner_auth_mw import _cors
 from lanner_auth_mw._config import AuthConfig
-from lanner_auth_mw._origins import parse_origin
+from lanner_auth_mw._origins import SELF, parse_origin, request_origin
 from lanner_auth_mw._tokens import MAX_TOKEN_LENGTH
 
 __all__ = ["REALM", "AuthMiddleware"]
@@ -16,7 +17,12 @@ __all__ = ["REALM", "AuthMiddleware"]
 REALM: Final = "lanner"
 """The realm named in the ``WWW-Authenticate`` challenge."""
 
-logger = logging.getLogger("lanner_auth_mw")
+logger = logging.getLogger("uvicorn.error.auth_mw")
+"""Where refusals are logged: a child of uvicorn's error logger, so that
+``lanner serve`` shows them (at INFO for a refused origin, DEBUG otherwise)
+with no logging set up by the app; other servers propagate it to the root."""
+
+_MAX_LOGGED_ORIGIN: Final = 200
 
 _CHALLENGE: Final = f'Bearer realm="{REALM}"'
 _INVALID_CHALLENGE: Final = f'Bearer realm="{REALM}", error="invalid_token"'
@@ -40,19 +46,34 @@ class AuthMiddleware:
     entry ``<prefix><token>``; then, if ``query_param`` is set, that query
     parameter. The token is looked up in ``tokens`` (in constant time), then
     passed to ``verify``. The identity (the token's name, or what ``verify``
-    returned) is stored in ``req.context.auth``; exempt paths and CORS
-    preflights get ``None`` there.
+    returned) is stored in ``req.context.auth``; exempt paths get ``None``
+    there.
 
     Refusals: an HTTP request gets 401 with ``WWW-Authenticate: Bearer``; a
     WebSocket handshake is closed before it is accepted (the client gets HTTP
     403, and the responder never runs), also when its ``Origin`` is not in
     ``allowed_origins``.
 
+    CORS preflights (``OPTIONS`` with ``Access-Control-Request-Method``), which
+    browsers send without credentials, are answered here: 204 with no body,
+    and the ``Access-Control-Allow-*`` headers only for an allowed origin. No
+    responder, sink or app middleware runs for them. Responses to requests
+    from an allowed origin carry ``Access-Control-Allow-Origin`` too.
+
     Args:
         config: The checked plugin configuration.
     """
 
-    __slots__ = ("_config", "_exempt", "_origins", "_prefix", "_query_param", "_tokens", "_verify")
+    __slots__ = (
+        "_allow_self",
+        "_config",
+        "_exempt",
+        "_origins",
+        "_prefix",
+        "_query_param",
+        "_tokens",
+        "_verify",
+    )
 
     def __init__(self, config: AuthConfig) -> None:
         self._config = config
@@ -61,6 +82,7 @@ class AuthMiddleware:
         self._query_param = config.query_param
         self._prefix = config.subprotocol_prefix
         self._origins = config.allowed_origins
+        self._allow_self = config.allow_self
         self._exempt = config.exempt
 
     def __repr__(self) -> str:
@@ -72,9 +94,10 @@ class AuthMiddleware:
         Raises:
             lanner.HTTPUnauthorized: No credential, or an invalid one.
         """
-        if req.path in self._exempt or (
-            req.method == "OPTIONS" and "access-control-request-method" in req.headers
-        ):
+        if _cors.is_preflight(req.method, req.headers):
+            self._answer_preflight(req, resp)
+            return
+        if req.path in self._exempt:
             req.context.auth = None
             return
         try:
@@ -84,6 +107,18 @@ class AuthMiddleware:
                 description=self._describe_http(refused),
                 challenges=[_CHALLENGE if refused.missing else _INVALID_CHALLENGE],
             ) from None
+
+    async def process_response(
+        self, req: Request, resp: Response, resource: object, req_succeeded: bool
+    ) -> None:
+        """Let an allowed origin's page read the response (``Access-Control-Allow-Origin``)."""
+        headers = req.headers
+        origin = headers.get("origin")
+        if origin is None or _cors.is_preflight(req.method, headers):
+            return  # no page to allow, or answered by _answer_preflight
+        resp.append_header("Vary", "Origin")
+        if self._cors_refusal(req, origin) is None:
+            resp.set_header("Access-Control-Allow-Origin", origin)
 
     async def process_request_ws(self, req: Request, ws: WebSocket) -> None:
         """Check a WebSocket handshake's Origin and credential before it is accepted.
@@ -104,10 +139,45 @@ class AuthMiddleware:
                 return
             req.context.auth = await self._authenticate(self._credential(req, offered), req)
         except _Refused as refused:
-            logger.debug("Refused WebSocket handshake on %s: %s", req.path, refused.reason)
+            logger.debug("Refused WebSocket handshake on %.200r: %s", req.path, refused.reason)
             raise HTTPForbidden(
                 description=f"WebSocket handshake refused: {refused.reason}."
             ) from None
+
+    # -- CORS preflights ---------------------------------------------------------
+
+    def _answer_preflight(self, req: Request, resp: Response) -> None:
+        """Answer a CORS preflight: 204, no body, the CORS headers if it is allowed."""
+        resp.complete = True
+        resp.status = 204
+        resp.set_header("Vary", _cors.PREFLIGHT_VARY)
+        req.context.auth = None
+        headers = req.headers
+        origin = headers.get("origin")
+        if origin is None:
+            return  # not from a browser page: nothing to allow
+        refusal = self._cors_refusal(req, origin)
+        if refusal is not None:
+            self._log_origin_refusal("CORS preflight", req, origin, refusal)
+            return
+        method = _cors.requested_method(headers["access-control-request-method"])
+        asked = _cors.requested_headers(headers.get("access-control-request-headers"))
+        if method is None or asked is None:
+            logger.info(
+                "Refused CORS preflight for %.200r from %s: it asked for method %.40r and "
+                "headers %.200r; allowed are the methods %s and up to 32 header names.",
+                req.path,
+                origin,
+                headers["access-control-request-method"],
+                headers.get("access-control-request-headers", ""),
+                ", ".join(sorted(_cors.METHODS)),
+            )
+            return
+        resp.set_header("Access-Control-Allow-Origin", origin)
+        resp.set_header("Access-Control-Allow-Methods", method)
+        if asked:
+            resp.set_header("Access-Control-Allow-Headers", asked)
+        resp.set_header("Access-Control-Max-Age", str(_cors.MAX_AGE))
 
     # -- credentials -------------------------------------------------------------
 
@@ -167,18 +237,52 @@ class AuthMiddleware:
         return carrying[0][len(prefix) :]
 
     def _check_origin(self, req: Request) -> None:
-        allowed = self._origins
-        if allowed is None:
-            return
         origin = req.headers.get("origin")
         if origin is None:
             return  # not a browser: judged on its credential alone
+        refusal = self._origin_refusal(req, origin)
+        if refusal is not None:
+            self._log_origin_refusal("WebSocket handshake", req, origin, refusal)
+            shown = origin[:_MAX_LOGGED_ORIGIN]
+            raise _Refused(f"Origin {shown!r} {refusal}", missing=False)
+
+    def _origin_refusal(self, req: Request, origin: str) -> str | None:
+        """Return why ``origin`` is not allowed for ``req``, or ``None`` if it is."""
+        allowed = self._origins
+        if allowed is None:
+            return None
         try:
             parsed = parse_origin(origin)
         except ValueError as exc:
-            raise _Refused(f"Origin {origin!r} is not allowed: {exc}", missing=False) from None
-        if parsed not in allowed:
-            raise _Refused(f"Origin {origin!r} is not in allowed_origins", missing=False)
+            return f"is not allowed: {exc}"
+        if parsed in allowed:
+            return None
+        if self._allow_self and parsed == request_origin(req.scheme, req.get_header("host")):
+            return None
+        return "is not in allowed_origins"
+
+    def _cors_refusal(self, req: Request, origin: str) -> str | None:
+        """Like :meth:`_origin_refusal`, but only a well-formed origin may be echoed."""
+        try:
+            parse_origin(origin)
+        except ValueError as exc:
+            return f"is not allowed: {exc}"
+        return self._origin_refusal(req, origin)
+
+    def _log_origin_refusal(self, what: str, req: Request, origin: str, reason: str) -> None:
+        """Say at INFO which origin was refused and what is allowed (origins are not secret)."""
+        allowed = sorted(_serialise(o) for o in self._origins or ())
+        if self._allow_self:
+            own = request_origin(req.scheme, req.get_header("host"))
+            allowed.insert(0, f"{SELF} ({_serialise(own) if own else 'no usable Host header'})")
+        logger.info(
+            "Refused %s on %.200r: Origin %.200r %s; allowed_origins is [%s].",
+            what,
+            req.path,
+            origin,
+            reason[:300],
+            ", ".join(allowed),
+        )
 
     async def _authenticate(self, token: str, req: Request) -> Any:
         if not token:
@@ -204,3 +308,10 @@ class AuthMiddleware:
         if self._query_param is not None:
             where += f" or the '{self._query_param}' query parameter"
         return f"This resource needs a credential: send {where}."
+
+
+def _serialise(origin: tuple[str, str, int | None]) -> str:
+    scheme, host, port = origin
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{scheme}://{host}" if port is None else f"{scheme}://{host}:{port}"

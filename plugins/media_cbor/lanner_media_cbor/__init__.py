@@ -6,6 +6,8 @@ in-process. Configure it with ``plugin_config={"media_cbor": {"ws_binary":
 False}}`` to keep MessagePack for BINARY messages.
 """
 
+from importlib.metadata import PackageNotFoundError, version
+
 from lanner_media_cbor._codec import (
     MAX_BIGNUM_BYTES,
     MAX_DEPTH,
@@ -23,7 +25,11 @@ from lanner_media_cbor.hooks import (
     lanner_ws_media_handlers,
 )
 
-__version__ = "0.1.0"
+try:
+    __version__: str = version("lanner-media-cbor")
+    """The installed distribution's version, read from its metadata once, at import."""
+except PackageNotFoundError:  # a source tree on sys.path that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "MAX_BIGNUM_BYTES",

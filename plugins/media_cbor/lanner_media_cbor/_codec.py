@@ -17,7 +17,8 @@ could make one small payload cost a lot, and says why:
   messages (tag 36);
 - any tag cbor2 has no decoder for, and bytes after the first data item.
 
-Every refusal raises :class:`CBORPayloadError`, a ``ValueError``.
+Every refusal raises :class:`CBORPayloadError`, a :class:`lanner.MediaMalformedError`
+(so a ``ValueError``, and a 400 for an HTTP body).
 """
 
 from __future__ import annotations
@@ -28,14 +29,20 @@ from typing import Any, Final, NoReturn
 
 import cbor2
 
+from lanner import MediaMalformedError
+
 __all__ = [
     "MAX_BIGNUM_BYTES",
     "MAX_DEPTH",
+    "MEDIA_TYPE",
     "REFUSED_TAGS",
     "CBORPayloadError",
     "decode",
     "encode",
 ]
+
+MEDIA_TYPE: Final = "application/cbor"
+"""The media type of CBOR bodies (RFC 8949)."""
 
 MAX_DEPTH: Final = 64
 """How deeply arrays, maps and tags may nest in a decoded payload."""
@@ -60,13 +67,23 @@ _RULES: Final = (
 )
 
 
-class CBORPayloadError(ValueError):
+class CBORPayloadError(MediaMalformedError):
     """A CBOR payload is malformed, or uses a feature refused for safety.
 
     Raised by :func:`decode`, so by ``ws.receive_media()`` on a BINARY message
     (the connection stays usable) and by ``req.get_media()`` on an
-    ``application/cbor`` body, which lanner answers with 400.
+    ``application/cbor`` body, which lanner answers with 400. It is lanner's
+    one media error, :class:`lanner.MediaMalformedError` (a ``ValueError``),
+    so apps that catch that, or ``ValueError``, need nothing CBOR-specific.
+
+    Args:
+        message: What was wrong and how to fix it: ``str()`` of the error. The
+            400 response's description adds the media type in front.
     """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(MEDIA_TYPE, message)
+        self.args = (message,)
 
 
 def encode(media: object) -> bytes:

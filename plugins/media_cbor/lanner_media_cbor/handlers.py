@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Final
-
 from lanner.media import BaseHandler, BinaryBaseHandlerWS
-from lanner_media_cbor._codec import decode, encode
+from lanner_media_cbor._codec import MEDIA_TYPE, decode, encode
 
 __all__ = ["MEDIA_TYPE", "CBORHandler", "CBORHandlerWS"]
-
-MEDIA_TYPE: Final = "application/cbor"
-"""The media type the HTTP handler serves (RFC 8949)."""
 
 
 class CBORHandler(BaseHandler):

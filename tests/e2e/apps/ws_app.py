@@ -61,11 +61,11 @@ class Media:
         while True:
             try:
                 media = await ws.receive_media()
-            except json.JSONDecodeError:
-                await ws.send_text("json-error")
-                continue
-            except ValueError as exc:  # msgpack's errors subclass ValueError
-                await ws.send_text(f"msgpack-error: {type(exc).__name__}")
+            except lanner.MediaMalformedError as exc:  # its cause is the decoder's own error
+                if isinstance(exc.__cause__, json.JSONDecodeError):
+                    await ws.send_text("json-error")
+                else:
+                    await ws.send_text(f"msgpack-error: {type(exc.__cause__).__name__}")
                 continue
             except lanner.WebSocketDisconnected:
                 return

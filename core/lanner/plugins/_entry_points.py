@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from typing import Final
 
-from lanner.hookspecs import PROJECT_NAME
+from lanner.plugins.hookspecs import PROJECT_NAME
 
 __all__ = [
     "AUTOLOAD_OFF_ENV",

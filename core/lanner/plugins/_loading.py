@@ -1,7 +1,7 @@
 """Choosing, importing, registering and validating the plugins of one App.
 
 Nothing here calls a hook: this module turns plugin sources (default plugin
-modules, installed entry points, in-process objects) into :class:`Loaded`
+modules, installed entry points, in-process objects) into :class:`LoadedPlugin`
 plugins registered in a fresh ``pluggy.PluginManager``, and refuses, with a
 message naming the plugin and how to disable it, anything that could not be
 called the way lanner calls hooks.
@@ -20,14 +20,14 @@ from typing import Any, Final
 
 import pluggy
 
-from lanner import _entry_points, hookspecs
-from lanner._plugin_checks import Layer, Origin, PluginInfo
-from lanner.default_plugins import DEFAULT_PLUGINS
 from lanner.errors import PluginLoadError
-from lanner.hookspecs import HOOK_NAMES
+from lanner.plugins import _entry_points, hookspecs
+from lanner.plugins._hooks import HOOK_NAMES
+from lanner.plugins._model import Layer, PluginInfo, PluginSource
+from lanner.plugins.defaults import DEFAULT_PLUGINS
 
 __all__ = [
-    "Loaded",
+    "LoadedPlugin",
     "as_plugin_list",
     "check_config_sections",
     "check_installed",
@@ -46,33 +46,33 @@ _MARKER: Final = hookspecs.PROJECT_NAME + "_impl"
 
 
 @dataclass
-class Loaded:
+class LoadedPlugin:
     """A plugin that is imported and about to be registered.
 
     Attributes:
-        origin: Where the plugin comes from, for messages.
+        source: Where the plugin comes from, for messages.
         obj: The plugin object pluggy registers (a module or an instance).
         hooks: The hooks it implements, in call order, once validated.
     """
 
-    origin: Origin
+    source: PluginSource
     obj: object
     hooks: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
         """The name the plugin is registered under."""
-        return self.origin.name
+        return self.source.name
 
     @property
     def layer(self) -> Layer:
         """The precedence layer the plugin belongs to."""
-        return self.origin.layer
+        return self.source.layer
 
     def info(self) -> PluginInfo:
         """Return what ``lanner plugins`` and the assembly report about this plugin."""
-        o = self.origin
-        return PluginInfo(o.name, o.distribution, o.version, o.layer, self.hooks)
+        s = self.source
+        return PluginInfo(s.name, s.distribution, s.version, s.layer, self.hooks)
 
 
 def plugin_name(plugin: object) -> str:
@@ -122,7 +122,7 @@ def check_installed(names: Iterable[str]) -> None:
 
 
 def check_config_sections(
-    sections: Iterable[str], loaded: Sequence[Loaded], selection: _entry_points.Selection
+    sections: Iterable[str], loaded: Sequence[LoadedPlugin], selection: _entry_points.Selection
 ) -> None:
     """Refuse a ``plugin_config`` section that names no plugin.
 
@@ -147,64 +147,64 @@ def check_config_sections(
         )
 
 
-def load_all(selection: _entry_points.Selection, in_process: list[object]) -> list[Loaded]:
+def load_all(selection: _entry_points.Selection, in_process: list[object]) -> list[LoadedPlugin]:
     """Import the plugins ``selection`` allows, in call order: defaults, installed, in-process.
 
     Raises:
         PluginLoadError: A plugin cannot be imported, uses the reserved prefix,
             shares a name with another, or is given twice.
     """
-    loaded: list[Loaded] = []
+    loaded: list[LoadedPlugin] = []
     version = lanner_version()
     for name, module in DEFAULT_PLUGINS:
         if name not in selection.disabled:
-            origin = Origin(name, "default", "lanner", version)
-            loaded.append(Loaded(origin, import_plugin(origin, module)))
+            source = PluginSource(name, "default", "lanner", version)
+            loaded.append(LoadedPlugin(source, import_plugin(source, module)))
     if selection.autoload:
         for ep in _entry_points.scan():
             if selection.allows_installed(ep.name):
-                origin = Origin(ep.name, "installed", *_entry_points.distribution_of(ep))
-                _check_name(origin, loaded)
-                loaded.append(Loaded(origin, import_plugin(origin, ep)))
+                source = PluginSource(ep.name, "installed", *_entry_points.distribution_of(ep))
+                _check_name(source, loaded)
+                loaded.append(LoadedPlugin(source, import_plugin(source, ep)))
     for obj in in_process:
-        origin = Origin(plugin_name(obj), "in-process")
-        if origin.name not in selection.disabled:
-            _check_name(origin, loaded)
-            _check_not_loaded(origin, obj, loaded)
-            loaded.append(Loaded(origin, obj))
+        source = PluginSource(plugin_name(obj), "in-process")
+        if source.name not in selection.disabled:
+            _check_name(source, loaded)
+            _check_not_loaded(source, obj, loaded)
+            loaded.append(LoadedPlugin(source, obj))
     return loaded
 
 
-def _check_name(origin: Origin, loaded: list[Loaded]) -> None:
+def _check_name(source: PluginSource, loaded: list[LoadedPlugin]) -> None:
     prefix = _entry_points.RESERVED_PREFIX
-    if origin.name.startswith(prefix):
+    if source.name.startswith(prefix):
         raise PluginLoadError(
-            f"Plugin {origin.label()} uses the reserved prefix {prefix!r}, which belongs "
+            f"Plugin {source.label()} uses the reserved prefix {prefix!r}, which belongs "
             "to lanner's default plugins. Rename it (a plain name such as "
-            f"{origin.name[len(prefix) :]!r}). {origin.how_to_disable()}"
+            f"{source.name[len(prefix) :]!r}). {source.how_to_disable()}"
         )
     for other in loaded:
-        if other.name == origin.name:
+        if other.name == source.name:
             raise PluginLoadError(
-                f"Two plugins are named {origin.name!r}: {other.origin.label()} and "
-                f"{origin.label()}. Plugin names must be unique; give the in-process "
+                f"Two plugins are named {source.name!r}: {other.source.label()} and "
+                f"{source.label()}. Plugin names must be unique; give the in-process "
                 "plugin another `name` attribute, or uninstall one of them. "
-                f"{origin.how_to_disable()}"
+                f"{source.how_to_disable()}"
             )
 
 
-def _check_not_loaded(origin: Origin, obj: object, loaded: list[Loaded]) -> None:
+def _check_not_loaded(source: PluginSource, obj: object, loaded: list[LoadedPlugin]) -> None:
     for other in loaded:
         if other.obj is obj:
             raise PluginLoadError(
-                f"The in-process plugin {origin.label()} is the same object as the "
-                f"{other.layer} plugin {other.origin.label()}, which is already loaded. "
+                f"The in-process plugin {source.label()} is the same object as the "
+                f"{other.layer} plugin {other.source.label()}, which is already loaded. "
                 f"Give it once: drop it from plugins=[...], or keep it there and turn "
                 f'the installed one off with disable_plugins=["{other.name}"].'
             )
 
 
-def import_plugin(origin: Origin, source: str | EntryPoint) -> object:
+def import_plugin(source: PluginSource, importable: str | EntryPoint) -> object:
     """Import a plugin from a module name or an entry point.
 
     Raises:
@@ -212,14 +212,14 @@ def import_plugin(origin: Origin, source: str | EntryPoint) -> object:
             how to disable it, and the original error is its cause.
     """
     try:
-        if isinstance(source, EntryPoint):
-            return source.load()
-        return importlib.import_module(source)
+        if isinstance(importable, EntryPoint):
+            return importable.load()
+        return importlib.import_module(importable)
     except Exception as exc:
-        target = source.value if isinstance(source, EntryPoint) else source
+        target = importable.value if isinstance(importable, EntryPoint) else importable
         raise PluginLoadError(
-            f"Error importing plugin {origin.label()}: importing {target!r} raised "
-            f"{exc!r}. {origin.how_to_disable()}"
+            f"Error importing plugin {source.label()}: importing {target!r} raised "
+            f"{exc!r}. {source.how_to_disable()}"
         ) from exc
 
 
@@ -267,7 +267,7 @@ def plugin_manager() -> pluggy.PluginManager:
     return pm
 
 
-def register_all(loaded: list[Loaded]) -> pluggy.PluginManager:
+def register_all(loaded: list[LoadedPlugin]) -> pluggy.PluginManager:
     """Register ``loaded`` in a new plugin manager and validate each; return the manager.
 
     Sets each plugin's ``hooks``.
@@ -276,16 +276,14 @@ def register_all(loaded: list[Loaded]) -> pluggy.PluginManager:
         PluginLoadError: See :func:`register` and :func:`validate`.
     """
     pm = plugin_manager()
-    # pluggy calls the last registered plugin first; registering in reverse makes
-    # the historic lanner_configure run in the documented order.
-    for plugin in reversed(loaded):
+    for plugin in loaded:
         register(pm, plugin)
     for plugin in loaded:
         plugin.hooks = validate(pm, plugin)
     return pm
 
 
-def register(pm: pluggy.PluginManager, plugin: Loaded) -> None:
+def register(pm: pluggy.PluginManager, plugin: LoadedPlugin) -> None:
     """Register ``plugin`` in ``pm`` under its name.
 
     Raises:
@@ -298,12 +296,12 @@ def register(pm: pluggy.PluginManager, plugin: Loaded) -> None:
         detail = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
         hint = "Hook functions take only `app`. " if "hookspec" in detail else ""
         raise PluginLoadError(
-            f"Plugin {plugin.origin.label()} could not be registered: {detail}. "
-            f"{hint}{plugin.origin.how_to_disable()}"
+            f"Plugin {plugin.source.label()} could not be registered: {detail}. "
+            f"{hint}{plugin.source.how_to_disable()}"
         ) from exc
 
 
-def validate(pm: pluggy.PluginManager, plugin: Loaded) -> tuple[str, ...]:
+def validate(pm: pluggy.PluginManager, plugin: LoadedPlugin) -> tuple[str, ...]:
     """Return the hooks registered ``plugin`` implements; raise for any bad ``lanner_*`` name.
 
     Raises:
@@ -323,11 +321,11 @@ def validate(pm: pluggy.PluginManager, plugin: Loaded) -> tuple[str, ...]:
             bad = [o for o in options if getattr(impl, o)]
             if bad:
                 raise PluginLoadError(
-                    f"Plugin {plugin.origin.label()} marks {attr} with "
+                    f"Plugin {plugin.source.label()} marks {attr} with "
                     f"{', '.join(b + '=True' for b in bad)}, which lanner does not support: "
                     "each hook of each plugin is called exactly once, in precedence-layer "
                     "order, and higher layers override lower ones by key. Use a plain "
-                    f"@lanner.hookimpl. {plugin.origin.how_to_disable()}"
+                    f"@lanner.hookimpl. {plugin.source.how_to_disable()}"
                 )
             found.add(caller.name)
             registered.add(attr)
@@ -341,7 +339,7 @@ def validate(pm: pluggy.PluginManager, plugin: Loaded) -> tuple[str, ...]:
     return tuple(h for h in HOOK_NAMES if h in found)
 
 
-def _check_unmarked(plugin: Loaded, attr: str) -> None:
+def _check_unmarked(plugin: LoadedPlugin, attr: str) -> None:
     try:
         value = inspect.getattr_static(plugin.obj, attr)
     except AttributeError:
@@ -350,36 +348,28 @@ def _check_unmarked(plugin: Loaded, attr: str) -> None:
         return
     if attr in HOOK_NAMES:
         raise PluginLoadError(
-            f"Plugin {plugin.origin.label()} defines {attr} without the @lanner.hookimpl "
+            f"Plugin {plugin.source.label()} defines {attr} without the @lanner.hookimpl "
             f"marker, so it would never be called. Decorate it: "
             f"`@lanner.hookimpl` above `def {attr}(app): ...`. "
-            f"{plugin.origin.how_to_disable()}"
+            f"{plugin.source.how_to_disable()}"
         )
     raise PluginLoadError(_unknown_hook_message(plugin, attr, attr))
 
 
-def _unknown_hook_message(plugin: Loaded, attr: str, hook: str) -> str:
+def _unknown_hook_message(plugin: LoadedPlugin, attr: str, hook: str) -> str:
     close = difflib.get_close_matches(hook, HOOK_NAMES, n=1, cutoff=0.5)
     hint = f"Did you mean {close[0]}? " if close else ""
     shown = attr if attr == hook else f"{attr} (specname {hook!r})"
     return (
-        f"Plugin {plugin.origin.label()} defines {shown}, which is not a lanner hook. {hint}"
+        f"Plugin {plugin.source.label()} defines {shown}, which is not a lanner hook. {hint}"
         f"The hooks are: {', '.join(HOOK_NAMES)}. Names starting with "
         f"{_HOOK_PREFIX!r} are reserved for hooks; rename the attribute if it is "
-        f"not meant to be one. {plugin.origin.how_to_disable()}"
+        f"not meant to be one. {plugin.source.how_to_disable()}"
     )
 
 
-_version_cache: list[str | None] = []
+def lanner_version() -> str:
+    """Return the installed lanner version (``lanner.__version__``, read once at import)."""
+    import lanner  # at call time: this module is imported while lanner itself is
 
-
-def lanner_version() -> str | None:
-    """Return the installed lanner version, looked up once per process."""
-    if not _version_cache:
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            _version_cache.append(version("lanner"))
-        except PackageNotFoundError:
-            _version_cache.append(None)
-    return _version_cache[0]
+    return lanner.__version__

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from lanner.hookspecs import hookimpl
 from lanner.media.base import BaseHandler, BinaryBaseHandlerWS, TextBaseHandlerWS
 from lanner.media.msgpack import MessagePackHandler, MessagePackHandlerWS
+from lanner.plugins.hookspecs import hookimpl
 from lanner.ws_options import WebSocketPayloadType
 
 if TYPE_CHECKING:

@@ -1,25 +1,9 @@
-"""Plugin loading: which plugins load, in what order, and what each contributes.
+"""Assembling one App's plugins: which load, in what order, and what each contributes.
 
-``App()`` calls :func:`assemble` once. It decides which plugins load (the
-default plugins, installed entry points of group ``lanner``, and the objects
-given as ``App(plugins=[...])``), imports only those, registers them in a
-``pluggy.PluginManager`` of that App alone, validates their hook names, and
-calls each hook once per plugin in the documented order:
-
-1. default plugins (``lanner.json``, ``lanner.msgpack``, ``lanner.errors``);
-2. installed plugins, by entry-point name;
-3. in-process plugins, in the order given.
-
-Keyed contributions (media handlers, error handlers) are written into the
-app's option mappings lowest layer first, so a higher layer overrides a lower
-one, and a key the app author set is never overwritten. Within a layer the
-plugin called first keeps a contested key, and the conflict is raised by
-:meth:`PluginAssembly.check` when the app starts, unless the app author has
-set that key by then.
-
-This module is the public face; the steps live in private modules:
-``_plugin_loading`` (choosing, importing, registering, validating),
-``_plugin_calls`` (calling hooks) and ``_plugin_merge`` (combining results).
+:func:`assemble` chooses, imports and registers the plugins (``_loading``),
+calls every hook of the table (``_calls``) and combines the results
+(``_merge``); the :class:`PluginAssembly` it returns checks conflicts and slot
+types when the app starts and reports who provides what.
 """
 
 from __future__ import annotations
@@ -28,25 +12,16 @@ import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from importlib.metadata import EntryPoint
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from lanner import _entry_points
 from lanner._owned import APP_OWNER, OwnedDict
-from lanner._plugin_calls import call_all, configure
-from lanner._plugin_checks import (
-    Layer,
-    Origin,
-    PluginConflict,
-    PluginInfo,
-    describe,
-    prefix_text,
-    show_key,
-    slot_error,
-    slot_problem,
-)
-from lanner._plugin_config import redact
-from lanner._plugin_loading import (
-    Loaded,
+from lanner.errors import PluginConflictError, PluginLoadError
+from lanner.plugins import _entry_points
+from lanner.plugins._calls import call_all
+from lanner.plugins._config import redact
+from lanner.plugins._hooks import HOOKS, SequenceHook
+from lanner.plugins._loading import (
+    LoadedPlugin,
     as_plugin_list,
     check_config_sections,
     check_installed,
@@ -54,29 +29,27 @@ from lanner._plugin_loading import (
     lanner_version,
     load_all,
     plugin_manager,
-    plugin_name,
     register,
     register_all,
     validate,
 )
-from lanner._plugin_merge import LAYERS, Merged, merge
-from lanner.default_plugins import DEFAULT_PLUGINS, ESSENTIAL_PLUGINS
-from lanner.errors import PluginConflictError, PluginLoadError
-from lanner.hookspecs import HOOK_NAMES, Sink
+from lanner.plugins._merge import Contributions, merge
+from lanner.plugins._model import (
+    LAYERS,
+    PluginConflict,
+    PluginInfo,
+    PluginSource,
+    short_repr,
+    show_key,
+    slot_error,
+)
+from lanner.plugins.defaults import DEFAULT_PLUGINS, ESSENTIAL_PLUGINS
+from lanner.plugins.hookspecs import Sink
 
 if TYPE_CHECKING:
     from lanner.app import App
 
-__all__ = [
-    "LAYERS",
-    "Layer",
-    "PluginAssembly",
-    "PluginConflict",
-    "PluginInfo",
-    "assemble",
-    "describe_installed",
-    "plugin_name",
-]
+__all__ = ["PluginAssembly", "assemble", "describe_installed"]
 
 
 class PluginAssembly:
@@ -89,25 +62,33 @@ class PluginAssembly:
         lifespans: The plugins' lifespan context managers, in call order.
         sinks: ``(prefix, sink, owner)`` triples, highest precedence first.
         conflicts: Keys two plugins of one layer both provided.
+        mappings: The app mappings the hooks fill (media handlers, error
+            handlers, ...), for the App to freeze when it starts.
     """
 
-    def __init__(self, plugins: Sequence[PluginInfo] = (), merged: Merged | None = None) -> None:
+    def __init__(
+        self, plugins: Sequence[PluginInfo] = (), merged: Contributions | None = None
+    ) -> None:
         """Hold what :func:`assemble` found; empty when called without arguments.
 
         Args:
             plugins: Every loaded plugin, in call order.
             merged: Their contributions, as combined by the merge step.
         """
-        merged = Merged() if merged is None else merged
+        merged = Contributions() if merged is None else merged
+        lists = merged.lists
         self.plugins: list[PluginInfo] = list(plugins)
-        self.middleware: list[object] = merged.middleware
-        self.lifespans: list[AbstractAsyncContextManager[Any]] = merged.lifespans
-        self.sinks: list[tuple[str | re.Pattern[str], Sink, str]] = merged.sinks
+        self.middleware: list[object] = [item for _, item in lists["middleware"]]
+        self.lifespans = cast(
+            "list[AbstractAsyncContextManager[Any]]", [item for _, item in lists["lifespans"]]
+        )
+        self.sinks: list[tuple[str | re.Pattern[str], Sink, str]] = []
+        for owner, item in lists["sinks"]:
+            prefix, sink = cast("tuple[str | re.Pattern[str], Sink]", item)
+            self.sinks.append((prefix, sink, owner))
         self.conflicts: list[PluginConflict] = merged.conflicts
-        self._contributions = merged.contributions
-        self._middleware_owners = merged.middleware_owners
-        self._lifespan_owners = merged.lifespan_owners
-        self._typed_slots: list[tuple[str, OwnedDict[Any, Any]]] = merged.typed_slots
+        self.mappings: list[OwnedDict[Any, Any]] = [m for _, _, m in merged.mappings]
+        self._merged = merged
 
     def check(self, app_sink_prefixes: Collection[str] = ()) -> None:
         """Raise for unsettled conflicts and wrongly typed slots; the App calls it at freeze.
@@ -119,47 +100,58 @@ class PluginAssembly:
         Raises:
             PluginConflictError: Two plugins of one layer provide a key the app
                 author has not set. The message names both, the layer and the key.
-            TypeError: A media handler or error handler slot holds the wrong
-                kind of object; the message names who put it there.
+            TypeError: A slot a mapping hook fills (media handlers, error
+                handlers) holds the wrong kind of object; the message names who
+                put it there.
         """
+        app_keys = {"sinks": app_sink_prefixes}
         rank = self._rank
         open_conflicts = [
             c
             for c in self.conflicts
-            if not c.settled(self._owner_of(c.mapping, c.key, app_sink_prefixes), rank)
+            if not c.settled(self._owner_of(c.target, c.mapping, c.key, app_keys), rank)
         ]
         if open_conflicts:
             raise PluginConflictError("\n".join(c.message() for c in open_conflicts))
-        for target, mapping in self._typed_slots:
+        for hook, path, mapping in self._merged.mappings:
             for key, value in mapping.items():
-                problem = slot_problem(target, key, value)
+                problem = hook.slot(key, value)
                 if problem is not None:
                     owner = mapping.owners.get(key, APP_OWNER)
-                    raise TypeError(slot_error(target, key, problem, owner))
+                    raise TypeError(slot_error(path, key, problem, owner))
 
     def report(self, app: App) -> list[dict[str, Any]]:
         """Describe each plugin for ``lanner plugins --app``.
 
         Each entry is :meth:`PluginInfo.as_dict` plus ``provides`` (what the
-        plugin returned, per hook), ``overridden`` (its keys now owned by a
-        higher layer, another plugin or the app author) and ``config`` (its
-        config section, redacted; ``None`` if it has none).
+        plugin returned, per hook: a mapping of keys for keyed hooks, a list of
+        items, or the one item of a hook returning one), ``overridden`` (its
+        keys now owned by a higher layer, another plugin or the app author) and
+        ``config`` (its config section, redacted; ``None`` if it has none).
         """
         raw_config: Mapping[str, Any] = getattr(app, "_plugin_config_raw", None) or {}
         entries: list[dict[str, Any]] = []
         for info in self.plugins:
             provides: dict[str, Any] = {}
             overridden: list[dict[str, Any]] = []
-            for c in self._contributions:
+            for c in self._merged.claims:
                 if c.plugin != info.name:
                     continue
-                provides.setdefault(c.hook, {})[show_key(c.key)] = describe(c.value)
-                owner = self._owner_of(c.mapping, c.key)
+                provides.setdefault(c.hook, {})[show_key(c.key)] = short_repr(c.value)
+                owner = self._owner_of(c.target, c.mapping, c.key)
                 if owner != info.name:
                     overridden.append(
                         {"hook": c.hook, "target": c.target, "key": show_key(c.key), "by": owner}
                     )
-            self._add_listed(info.name, provides)
+            for hook in HOOKS:
+                if isinstance(hook, SequenceHook) and hook.key is None:
+                    items = [
+                        short_repr(item)
+                        for owner, item in self._merged.lists[hook.target]
+                        if owner == info.name
+                    ]
+                    if items:
+                        provides[hook.name] = items[0] if hook.one else items
             section = raw_config.get(info.name)
             entry = info.as_dict()
             entry["provides"] = provides
@@ -170,37 +162,24 @@ class PluginAssembly:
 
     def _owner_of(
         self,
+        target: str,
         mapping: OwnedDict[Any, Any] | None,
         key: object,
-        app_sink_prefixes: Collection[str] = (),
+        app_keys: Mapping[str, Collection[object]] | None = None,
     ) -> str:
-        """Return who owns ``key`` now: a plugin name or ``"app"``."""
+        """Return who owns ``key`` of ``target`` now: a plugin name or ``"app"``."""
         if mapping is not None:
             return mapping.owners.get(key, APP_OWNER)
-        if key in app_sink_prefixes:
+        if app_keys is not None and key in app_keys.get(target, ()):
             return APP_OWNER
-        # Sinks are listed highest precedence first, so the first match is in use.
-        return next(owner for prefix, _, owner in self.sinks if prefix_text(prefix) == key)
+        # Keyed lists are ordered highest precedence first, so the first match is in use.
+        hook = next(h for h in HOOKS if isinstance(h, SequenceHook) and h.target == target)
+        assert hook.key is not None
+        return next(o for o, item in self._merged.lists[target] if hook.key(item)[0] == key)
 
     def _rank(self, owner: str) -> int:
         layers = {info.name: LAYERS.index(info.layer) for info in self.plugins}
         return layers.get(owner, len(LAYERS))  # the app outranks every plugin layer
-
-    def _add_listed(self, name: str, provides: dict[str, Any]) -> None:
-        mws = [
-            describe(m)
-            for m, o in zip(self.middleware, self._middleware_owners, strict=True)
-            if o == name
-        ]
-        if mws:
-            provides["lanner_middleware"] = mws
-        spans = [
-            describe(s)
-            for s, o in zip(self.lifespans, self._lifespan_owners, strict=True)
-            if o == name
-        ]
-        if spans:
-            provides["lanner_lifespan"] = spans[0]
 
 
 def assemble(
@@ -242,11 +221,8 @@ def assemble(
     loaded = load_all(selection, in_process)
     check_config_sections(config_sections, loaded, selection)
     pm = register_all(loaded)
-    configure(pm, app, loaded)
-
-    infos = [p.info() for p in loaded]
-    results = {name: call_all(pm, name, app, loaded) for name in HOOK_NAMES[1:]}
-    return PluginAssembly(infos, merge(app, results))
+    results = {hook.name: call_all(pm, hook.name, app, loaded) for hook in HOOKS}
+    return PluginAssembly([p.info() for p in loaded], merge(app, results))
 
 
 def describe_installed(*, include_defaults: bool = False) -> list[PluginInfo]:
@@ -259,27 +235,31 @@ def describe_installed(*, include_defaults: bool = False) -> list[PluginInfo]:
     """
     # No essential names here: listing must not fail on an environment that App() refuses.
     selection = _entry_points.select(True, ())
-    sources: list[tuple[Origin, str | EntryPoint, bool]] = []
+    candidates: list[tuple[PluginSource, str | EntryPoint, bool]] = []
     if include_defaults:
         for name, module in DEFAULT_PLUGINS:
-            origin = Origin(name, "default", "lanner", lanner_version())
+            source = PluginSource(name, "default", "lanner", lanner_version())
             enabled = name in ESSENTIAL_PLUGINS or name not in selection.disabled
-            sources.append((origin, module, enabled))
+            candidates.append((source, module, enabled))
     for ep in _entry_points.scan():
-        origin = Origin(ep.name, "installed", *_entry_points.distribution_of(ep))
-        sources.append((origin, ep, selection.allows_installed(ep.name)))
-    return [_try_describe(origin, source, enabled) for origin, source, enabled in sources]
+        source = PluginSource(ep.name, "installed", *_entry_points.distribution_of(ep))
+        candidates.append((source, ep, selection.allows_installed(ep.name)))
+    return [
+        _installed_info(source, importable, enabled) for source, importable, enabled in candidates
+    ]
 
 
-def _try_describe(origin: Origin, source: str | EntryPoint, enabled: bool) -> PluginInfo:
-    o = origin
+def _installed_info(
+    source: PluginSource, importable: str | EntryPoint, enabled: bool
+) -> PluginInfo:
+    s = source
     if not enabled:
-        return PluginInfo(o.name, o.distribution, o.version, o.layer, enabled=False)
+        return PluginInfo(s.name, s.distribution, s.version, s.layer, enabled=False)
     try:
-        plugin = Loaded(origin, import_plugin(origin, source))
+        plugin = LoadedPlugin(source, import_plugin(source, importable))
         pm = plugin_manager()
         register(pm, plugin)
         hooks = validate(pm, plugin)
     except PluginLoadError as exc:
-        return PluginInfo(o.name, o.distribution, o.version, o.layer, error=str(exc))
-    return PluginInfo(o.name, o.distribution, o.version, o.layer, hooks)
+        return PluginInfo(s.name, s.distribution, s.version, s.layer, error=str(exc))
+    return PluginInfo(s.name, s.distribution, s.version, s.layer, hooks)

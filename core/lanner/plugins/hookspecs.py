@@ -7,14 +7,19 @@ per message. Hooks *return objects* (middleware, handlers, context managers),
 and those objects do the work at run time.
 
 Plugins are called layer by layer: the default plugins (``lanner.json``,
-``lanner.msgpack``, ``lanner.errors``), then installed plugins in entry-point
-name order, then in-process plugins in ``App(plugins=[...])`` order. For keyed
-results (media handlers, error handlers, sink prefixes) a higher layer
+``lanner.msgpack``, ``lanner.errors``, ``lanner.memory``), then installed plugins
+in entry-point name order, then in-process plugins in ``App(plugins=[...])``
+order. For keyed results (media handlers, error handlers, sink prefixes,
+broadcast schemes) a higher layer
 overrides a lower one, the app author's own settings override every plugin,
 and two plugins of one layer claiming the same key raise
 ``PluginConflictError`` when the app starts, unless the app author set that
 key. A hook may return ``None`` to contribute nothing; a hook may also leave
 out the ``app`` parameter if it does not need it.
+
+The hooks are listed here in the order lanner calls them. Each one also has a
+record in lanner's hook table (``lanner/plugins/_hooks.py``) saying how its
+results combine; a new hook needs both.
 """
 
 from __future__ import annotations
@@ -28,16 +33,15 @@ import pluggy
 
 if TYPE_CHECKING:
     from lanner.app import App
+    from lanner.broadcast.backend import BackendFactory
     from lanner.media.base import BaseHandler, BinaryBaseHandlerWS, TextBaseHandlerWS
     from lanner.ws_options import WebSocketPayloadType
 
 __all__ = [
-    "HOOK_NAMES",
-    "PROJECT_NAME",
     "ErrorHandler",
     "Sink",
     "hookimpl",
-    "hookspec",
+    "lanner_broadcast_backends",
     "lanner_configure",
     "lanner_error_handlers",
     "lanner_http_media_handlers",
@@ -70,7 +74,7 @@ A sink that cannot take ``ws`` does not receive WebSocket handshakes.
 """
 
 
-@hookspec(historic=True)
+@hookspec
 def lanner_configure(app: App) -> None:
     """Validate this plugin's configuration and fail fast.
 
@@ -79,7 +83,6 @@ def lanner_configure(app: App) -> None:
     and ``{"$file": ...}`` references are already resolved) and raise an
     exception with a helpful message for a missing or unknown key: the error
     reaches the caller of ``App()`` unchanged. The return value is ignored.
-    Historic: a plugin registered later would still receive this call.
 
     Args:
         app: The app being assembled; its options already exist.
@@ -195,13 +198,21 @@ def lanner_sinks(app: App) -> Sequence[tuple[str | re.Pattern[str], Sink]] | Non
     """
 
 
-HOOK_NAMES: Final[tuple[str, ...]] = (
-    "lanner_configure",
-    "lanner_lifespan",
-    "lanner_middleware",
-    "lanner_http_media_handlers",
-    "lanner_ws_media_handlers",
-    "lanner_error_handlers",
-    "lanner_sinks",
-)
-"""Every hook, in the order lanner calls them during assembly."""
+@hookspec
+def lanner_broadcast_backends(app: App) -> Mapping[str, BackendFactory] | None:
+    """Return broadcast backend factories by bare URL scheme, such as ``"redis"``.
+
+    Called once per App at assembly; entries land in ``app.broadcast_backends``,
+    a higher layer overriding a lower one per scheme. ``App()`` then picks the
+    factory for the scheme of its broadcast URL (``App(broadcast=URL)``, else
+    ``LANNER_BROADCAST_URL``, else ``memory://``, which the default plugin
+    ``lanner.memory`` provides) and calls it as ``factory(url, app)``: it returns a
+    ``lanner.BroadcastBackend`` and raises ``ValueError`` for an option it does
+    not know.
+
+    Args:
+        app: The app being assembled.
+
+    Returns:
+        A mapping from scheme (no ``://``) to backend factory, or ``None``.
+    """

@@ -1,4 +1,4 @@
-"""lanner's default plugins: JSON, MessagePack and the default error handling.
+"""lanner's default plugins: JSON, MessagePack, error handling and the memory:// broadcast.
 
 Each is an ordinary plugin module of ``@hookimpl`` functions, registered under a
 reserved ``lanner.<x>`` name in the lowest precedence layer, so installed and
@@ -8,9 +8,10 @@ They double as worked examples for plugin authors.
 ========================  =============================================  ==============
 plugin name               module                                         can disable
 ========================  =============================================  ==============
-``lanner.json``           :mod:`lanner.default_plugins.json`             yes
-``lanner.msgpack``        :mod:`lanner.default_plugins.msgpack`          yes
-``lanner.errors``         :mod:`lanner.default_plugins.errors`           no
+``lanner.json``           :mod:`lanner.plugins.defaults.json`             yes
+``lanner.msgpack``        :mod:`lanner.plugins.defaults.msgpack`          yes
+``lanner.errors``         :mod:`lanner.plugins.defaults.errors`           no
+``lanner.memory``         :mod:`lanner.plugins.defaults.memory`           yes
 ========================  =============================================  ==============
 """
 
@@ -21,9 +22,10 @@ from typing import Final
 __all__ = ["DEFAULT_PLUGINS", "ESSENTIAL_PLUGINS"]
 
 DEFAULT_PLUGINS: Final[tuple[tuple[str, str], ...]] = (
-    ("lanner.json", "lanner.default_plugins.json"),
-    ("lanner.msgpack", "lanner.default_plugins.msgpack"),
-    ("lanner.errors", "lanner.default_plugins.errors"),
+    ("lanner.json", "lanner.plugins.defaults.json"),
+    ("lanner.msgpack", "lanner.plugins.defaults.msgpack"),
+    ("lanner.errors", "lanner.plugins.defaults.errors"),
+    ("lanner.memory", "lanner.plugins.defaults.memory"),
 )
 """``(plugin name, module)`` of each default plugin, in call order."""
 

@@ -9,45 +9,39 @@ from __future__ import annotations
 
 import re
 import types
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 from lanner._owned import APP_OWNER, OwnedDict
-from lanner.default_plugins import ESSENTIAL_PLUGINS
-from lanner.hookspecs import Sink
-from lanner.media.base import BaseHandler, BinaryBaseHandlerWS, TextBaseHandlerWS
+from lanner.plugins.defaults import ESSENTIAL_PLUGINS
 from lanner.ws_options import WebSocketPayloadType
 
 __all__ = [
+    "LAYERS",
     "Layer",
-    "Origin",
     "PluginConflict",
     "PluginInfo",
-    "describe",
-    "mapping_entries",
+    "PluginSource",
     "prefix_text",
-    "sequence_result",
+    "short_repr",
     "show_key",
-    "sink_pair",
     "slot_error",
-    "slot_problem",
 ]
 
 Layer = Literal["default", "installed", "in-process"]
 """A precedence layer, lowest first: defaults, installed, in-process."""
 
-HOOK_TARGET: Final = {
-    "lanner_http_media_handlers": "media_handlers",
-    "lanner_ws_media_handlers": "ws_options.media_handlers",
-    "lanner_error_handlers": "error_handlers",
-}
-"""What each keyed hook fills, as named in messages and slot checks."""
+LAYERS: Final[tuple[Layer, ...]] = ("default", "installed", "in-process")
+"""The precedence layers, lowest first."""
 
 
 @dataclass(frozen=True)
-class Origin:
-    """Where a plugin comes from: enough to name it in a message."""
+class PluginSource:
+    """Where a plugin comes from (its name, layer and distribution): enough to name it in a message.
+
+    Not to be confused with the HTTP ``Origin`` header: this is the plugin's source.
+    """
 
     name: str
     layer: Layer
@@ -81,7 +75,7 @@ class Origin:
     def shape_error(self, hook: str, expected: str, found: object) -> TypeError:
         """Return the error for a hook result of the wrong shape."""
         return TypeError(
-            f"Plugin {self.label()} returned {describe(found)} from {hook}; expected "
+            f"Plugin {self.label()} returned {short_repr(found)} from {hook}; expected "
             f"{expected} or None. Fix the plugin. {self.how_to_disable()}"
         )
 
@@ -132,6 +126,9 @@ class PluginConflict:
         key: The contested key.
         holder: The plugin called first, whose value is in place.
         challenger: The plugin called later, whose value was set aside.
+        settle: How the app author settles it, the end of a sentence; by
+            default, setting the key in the app mapping it lives in.
+        mapping: The app mapping the key lives in; ``None`` for an assembly list.
     """
 
     layer: Layer
@@ -140,6 +137,7 @@ class PluginConflict:
     key: object
     holder: str
     challenger: str
+    settle: str = ""
     mapping: OwnedDict[Any, Any] | None = field(default=None, repr=False, compare=False)
 
     def settled(self, current_owner: str, rank: Callable[[str], int]) -> bool:
@@ -157,10 +155,7 @@ class PluginConflict:
     def message(self) -> str:
         """Explain the conflict: both plugins, the layer, the key and the fixes."""
         where = f"app.{self.target}[{show_key(self.key)}]"
-        if self.mapping is None:
-            fix = f"add your own sink for {self.key!r} with app.add_sink(...)"
-        else:
-            fix = f"set {where} = ... yourself"
+        fix = self.settle or f"set {where} = ... yourself"
         return (
             f"Plugins {self.holder!r} and {self.challenger!r} (both {self.layer} "
             f"plugins) each provide {where} through {self.hook}; within one layer "
@@ -168,78 +163,6 @@ class PluginConflict:
             f"it for now). To settle it, {fix}, or disable one of them with "
             f'disable_plugins=["{self.challenger}"] (or LANNER_DISABLE_PLUGINS).'
         )
-
-
-def sequence_result(origin: Origin, hook: str, result: object, what: str) -> Sequence[object]:
-    """Return ``result`` if it is a list-like sequence (not a string), else raise."""
-    if isinstance(result, str | bytes) or not isinstance(result, Sequence):
-        raise origin.shape_error(hook, f"a list of {what}", result)
-    return result
-
-
-def mapping_entries(origin: Origin, hook: str, result: object) -> Iterator[tuple[object, object]]:
-    """Yield the checked ``(key, value)`` pairs of a keyed hook's result.
-
-    Media types are normalised the way ``lanner.media.Handlers`` stores them
-    (bare and lower-case), so two plugins spelling one type differently still
-    claim the same key.
-
-    Raises:
-        TypeError: The result is not a mapping, or an entry does not fit its slot.
-    """
-    if not isinstance(result, Mapping):
-        raise origin.shape_error(hook, "a mapping (dict)", result)
-    target = HOOK_TARGET[hook]
-    for key, value in result.items():
-        if hook == "lanner_http_media_handlers" and isinstance(key, str):
-            key = key.partition(";")[0].strip().lower()
-        problem = slot_problem(target, key, value)
-        if problem is not None:
-            raise TypeError(slot_error(target, key, problem, origin.name, hook))
-        yield key, value
-
-
-def sink_pair(origin: Origin, item: object) -> tuple[str | re.Pattern[str], Sink]:
-    """Return a checked ``(prefix, sink)`` pair from a ``lanner_sinks`` result."""
-    expected = "a (prefix, sink) pair: a str or re.Pattern prefix and an async callable"
-    if not (isinstance(item, tuple) and len(item) == 2):
-        raise origin.shape_error("lanner_sinks", expected, item)
-    prefix, sink = item
-    if not isinstance(prefix, str | re.Pattern) or not callable(sink):
-        raise origin.shape_error("lanner_sinks", expected, item)
-    if isinstance(prefix, str):
-        try:
-            re.compile(prefix)
-        except re.error as exc:
-            raise origin.shape_error(
-                "lanner_sinks", f"a valid regular expression as prefix ({exc})", prefix
-            ) from exc
-    return prefix, sink
-
-
-def slot_problem(target: str, key: object, value: object) -> str | None:
-    """Return what is wrong with ``target[key] = value``, or ``None`` if it fits."""
-    if target.endswith("ws_options.media_handlers"):
-        if key is WebSocketPayloadType.TEXT:
-            ok, expected = isinstance(value, TextBaseHandlerWS), "a TextBaseHandlerWS"
-        elif key is WebSocketPayloadType.BINARY:
-            ok, expected = isinstance(value, BinaryBaseHandlerWS), "a BinaryBaseHandlerWS"
-        else:
-            return f"the key must be WebSocketPayloadType.TEXT or .BINARY, found {key!r}"
-        if not ok:
-            return f"the {key.name} slot takes {expected}, found {describe(value)}"
-        return None
-    if target.endswith("media_handlers"):
-        if not isinstance(key, str):
-            return f"the key must be a media type string, found {key!r}"
-        if not isinstance(value, BaseHandler):
-            return f"a media handler must be a lanner.media.BaseHandler, found {describe(value)}"
-        return None
-    if not (isinstance(key, type) and issubclass(key, BaseException)):
-        return f"the key must be an exception class, found {key!r}"
-    if not callable(value):
-        return f"an error handler must be an async callable, found {describe(value)}"
-    return None
 
 
 def slot_error(target: str, key: object, problem: str, owner: str, hook: str | None = None) -> str:
@@ -268,7 +191,7 @@ def prefix_text(prefix: str | re.Pattern[str]) -> str:
     return prefix.pattern if isinstance(prefix, re.Pattern) else prefix
 
 
-def describe(value: object) -> str:
+def short_repr(value: object) -> str:
     """Return a short, stable description: the qualified name of a function, or a type."""
     if isinstance(value, type | types.FunctionType | types.BuiltinFunctionType):
         return _qualname(value)
