@@ -41,7 +41,7 @@ class RedisServer:
     def __init__(self, start_timeout: float = 10.0) -> None:
         self.port = _free_port()
         self._timeout = start_timeout
-        self._dir = tempfile.TemporaryDirectory(prefix="lanner-bench-redis-")
+        self._dir: tempfile.TemporaryDirectory[str] | None = None
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -63,6 +63,7 @@ class RedisServer:
                 "Install it with `.ci/install-redis` (Debian's redis-server package), or run "
                 "`python -m bench --no-redis` to leave the Redis level out."
             )
+        self._dir = tempfile.TemporaryDirectory(prefix="lanner-bench-redis-")
         self._proc = subprocess.Popen(
             [
                 path,
@@ -112,4 +113,6 @@ class RedisServer:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(5)
-        self._dir.cleanup()
+        if self._dir is not None:
+            self._dir.cleanup()
+            self._dir = None
