@@ -14,10 +14,10 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from click.testing import CliRunner
 from plugins_support import MIDDLEWARE_PLUGIN, FakeDists
 
+from lanner import _uvicorn as lanner_uvicorn
 from lanner._h11_protocol import TIMEOUT_ENV
 from lanner._server_logging import server_log_config
 from lanner.cli import main
@@ -206,7 +206,7 @@ def test_python_dash_m_lanner_prints_the_default_plugins_as_json() -> None:
 def uvicorn_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, dict[str, Any]]]:
     """Record what ``lanner serve`` asks of uvicorn instead of starting a server."""
     calls: list[tuple[Any, dict[str, Any]]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
+    monkeypatch.setattr(lanner_uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
     monkeypatch.setattr(sys, "path", list(sys.path))
     for name in ("LANNER_DISABLE_PLUGINS", "LANNER_DISABLE_PLUGIN_AUTOLOAD", TIMEOUT_ENV):
         monkeypatch.delenv(name, raising=False)  # restored after the test

@@ -8,6 +8,7 @@ no registry walk and no plugin lookup.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import inspect
 import re
@@ -15,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from typing import Any
 
 from lanner._headers import check_header
+from lanner._lifecycle import LiveConnections, stopped_by_server
 from lanner._middleware import MiddlewareChain
 from lanner._resources import Responder, RouteTarget
 from lanner._sse_stream import stream_sse
@@ -65,6 +67,11 @@ class Server:
         sinks: ``(pattern, sink, takes_ws)``, most preferred first.
         error_handlers: Exception class to handler, after precedence.
         lifespans: Plugin lifespan managers, entered in order at startup.
+        sse_send_timeout: ``app.sse_options.send_timeout``.
+
+    The server keeps its open WebSockets and event streams in two
+    :class:`~lanner._lifecycle.LiveConnections` sets, which enforce the send
+    timeouts and carry out :meth:`go_away` at shutdown.
     """
 
     __slots__ = (
@@ -82,8 +89,10 @@ class Server:
         "mw",
         "req_options",
         "resp_options",
+        "sse_live",
         "startup_error",
         "ws_ctx",
+        "ws_live",
     )
 
     def __init__(
@@ -98,6 +107,7 @@ class Server:
         resp_options: ResponseOptions,
         ws_ctx: WebSocketContext,
         ping_interval: float | None,
+        sse_send_timeout: float | None = None,
     ) -> None:
         self._router = router
         self.mw = MiddlewareChain(middleware)
@@ -117,6 +127,17 @@ class Server:
         self._content_types: dict[str, bytes] = {}
         self._json_dumps = _json_dumps_for(resp_options.media_handlers)
         self.startup_error: BaseException | None = None
+        self.ws_live = LiveConnections(ws_ctx.send_timeout)
+        self.sse_live = LiveConnections(sse_send_timeout)
+
+    def go_away(self) -> list[asyncio.Task[None]]:
+        """Close every open WebSocket with 1001 and end every event stream, now and later.
+
+        This is what ``lanner serve`` does when its process is told to stop; the
+        connections close in the background (the returned tasks, one per
+        connection), each bounded by its send timeout.
+        """
+        return self.ws_live.go_away() + self.sse_live.go_away()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -349,7 +370,13 @@ class Server:
                 json_dumps=self._json_dumps,
                 status=int(resp.status),
                 headers=headers,
+                live=self.sse_live,
             )
+        except asyncio.CancelledError:
+            # The server stopped this response's task (uvicorn does at the end of its
+            # graceful shutdown); the generator is closed and the body ended by now.
+            if not stopped_by_server(asyncio.current_task()):
+                raise
         except Exception as ex:
             logger.error("Error in resp.sse for %s %s", req.method, req.path, exc_info=ex)
 
@@ -375,6 +402,9 @@ class Server:
         ws = WebSocket(scope, receive, send, self.ws_ctx)
         params: dict[str, Any] = {}
         mw = self.mw
+        live = self.ws_live
+        live.add(ws)
+        final_code = 1000
         try:
             for process_request_ws in mw.request_ws:
                 await process_request_ws(req, ws)
@@ -401,15 +431,26 @@ class Server:
                     await responder(req, ws, **params)
                 else:  # PERF: a call without ** unpacking is cheaper
                     await responder(req, ws)
+        except asyncio.CancelledError:
+            # The server stopped this connection's task (uvicorn does for responders
+            # still running when its graceful shutdown times out): close it as going
+            # away and return, rather than hand the server a traceback to print.
+            if not stopped_by_server(asyncio.current_task()):
+                raise
+            final_code = 1001
         except Exception as ex:
             await self.handle_error(req, None, ex, params, ws)
         finally:
             # PERF: "close if still open, stop the reader" written out with the
-            # connection's own fields: this runs once per connection.
-            if ws._state is not _WS_CLOSED and ws._lost_code is None:
-                await ws.close(1000)
-            if ws._pump_task is not None:
-                ws._stop_pump()
+            # connection's own fields: this runs once per connection. The close
+            # stays watched, so a client that does not read cannot hold it.
+            try:
+                if ws._state is not _WS_CLOSED and ws._lost_code is None:
+                    await ws.close(final_code)
+                if ws._pump_task is not None:
+                    ws._stop_pump()
+            finally:
+                live.discard(ws)
 
     # -- lifespan -------------------------------------------------------------
 

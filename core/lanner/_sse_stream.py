@@ -9,7 +9,12 @@ The calling coroutine supervises both and sends keep-alive pings. It never cance
 the generator's ``__anext__`` to make room for a ping (that would throw
 ``CancelledError`` into the app's code at an arbitrary await); pings go out from
 the supervisor while the pump is blocked on the generator. The generator is
-cancelled only once the client has gone, so its ``finally`` runs at once.
+cancelled only once the client has gone, a send to it timed out, or the server is
+shutting down, so its ``finally`` runs at once.
+
+Each stream joins the app's live SSE connections while it runs: the send-timeout
+watchdog fails a stream whose send stays blocked (the client stopped reading), and
+a server shutdown ends every stream with its terminator.
 
 Servers on ASGI HTTP spec 2.3 (uvicorn's HTTP protocols) silently drop sends after
 a disconnect, so the watcher is what notices it; servers on 2.4 raise ``OSError``
@@ -23,6 +28,12 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+from lanner._lifecycle import (
+    LiveConnections,
+    abort_transport,
+    cancel_awaiting,
+    is_pending,
+)
 from lanner._types import Headers, Message, Receive, Send
 from lanner.sse import PING, SSEvent
 
@@ -38,6 +49,7 @@ async def stream_sse(
     json_dumps: Callable[[object], str],
     status: int = 200,
     headers: Headers,
+    live: LiveConnections | None = None,
 ) -> None:
     """Send an event-stream response from ``agen`` until it ends or the client leaves.
 
@@ -54,6 +66,8 @@ async def stream_sse(
         json_dumps: Turns an event's ``json=`` object into JSON text.
         status: The response status.
         headers: The complete response headers, including ``SSE_HEADERS``.
+        live: The app's live event streams, which this one joins while it runs
+            (for send timeouts and shutdown); ``None`` for neither.
 
     Raises:
         Exception: Whatever the generator (or serializing its events) raised, once
@@ -66,7 +80,14 @@ async def stream_sse(
     except OSError:  # the client left before the stream began
         await stream.close_generator(None)
         return
-    await stream.run(receive, ping_interval)
+    if live is None:
+        await stream.run(receive, ping_interval)
+        return
+    live.add(stream)
+    try:
+        await stream.run(receive, ping_interval)
+    finally:
+        live.discard(stream)
 
 
 async def _wait_for_disconnect(receive: Receive) -> None:
@@ -78,7 +99,17 @@ async def _wait_for_disconnect(receive: Receive) -> None:
 class _Stream:
     """The state one event stream shares between its pump and its supervisor."""
 
-    __slots__ = ("_agen", "_dumps", "_gone", "_last_send", "_ping_on_wire", "_send")
+    __slots__ = (
+        "_agen",
+        "_dumps",
+        "_gone",
+        "_halt",
+        "_last_send",
+        "_ping_on_wire",
+        "_pump",
+        "_send",
+        "_sending",
+    )
 
     def __init__(
         self, agen: AsyncIterator[SSEvent | None], send: Send, dumps: Callable[[object], str]
@@ -86,23 +117,41 @@ class _Stream:
         self._agen = agen
         self._send = send
         self._dumps = dumps
-        # Whether the client has left; once set, nothing more is sent.
+        # Whether the client has left (or a send to it timed out); once set,
+        # nothing more is sent.
         self._gone = False
-        # When the last send finished (time.monotonic()), or None while one is in flight.
-        self._last_send: float | None = time.monotonic()
+        # Whether the pump must send no more events: the client left, or the
+        # server is ending the stream (which still sends the terminator).
+        self._halt = False
+        # When the last send finished (time.monotonic()).
+        self._last_send = time.monotonic()
+        # The awaitable of the latest send: in flight while it is pending.
+        self._sending: object = None
+        self._pump: asyncio.Task[None] | None = None
         # Set while the supervisor sends a ping; the pump waits for it before sending.
         self._ping_on_wire: asyncio.Future[None] | None = None
 
     async def run(self, receive: Receive, ping_interval: float | None) -> None:
         """Stream until the generator ends or the client leaves, then clean up."""
-        pump = asyncio.create_task(self._pump(), name="lanner-sse-pump")
+        pump = self._pump = asyncio.create_task(self._run_pump(), name="lanner-sse-pump")
         watch = asyncio.create_task(_wait_for_disconnect(receive), name="lanner-sse-watch")
         try:
             await self._supervise(pump, watch, ping_interval)
-        except BaseException:
+        except BaseException as exc:
             # The caller was cancelled (server shutdown) or a ping's send failed with
-            # something other than OSError: stop everything, close the generator, and
-            # let the exception through.
+            # something other than OSError: end the body if no send is in flight (first:
+            # a server that cancels this task may not let it run much longer), stop
+            # everything, close the generator, and let the exception through.
+            self._halt = True
+            if (
+                isinstance(exc, asyncio.CancelledError)
+                and not self._gone
+                and self._pending_send() is None
+            ):
+                self._gone = True
+                with contextlib.suppress(OSError):
+                    self._sending = sending = self._send(_end_message())
+                    await sending
             await _stop(pump, watch)
             await self.close_generator(None)
             raise
@@ -111,7 +160,8 @@ class _Stream:
         try:
             if not self._gone:
                 with contextlib.suppress(OSError):  # a 2.4 server: the client just left
-                    await self._send(_end_message())
+                    self._sending = sending = self._send(_end_message())
+                    await sending
         finally:
             await self.close_generator(error)
 
@@ -132,7 +182,7 @@ class _Stream:
         if error is not None:
             raise error
 
-    async def _pump(self) -> None:
+    async def _run_pump(self) -> None:
         """Send each event the generator yields; return when it ends or the client left."""
         # PERF: everything the loop needs is bound once; per event it reads two
         # attributes of self, builds the message and writes the send time.
@@ -164,15 +214,19 @@ class _Stream:
                     ) from None
             if self._ping_on_wire is not None:
                 await self._ping_on_wire
-            if self._gone:
+            if self._halt:
                 # Only reached when the generator swallowed the CancelledError that
-                # the supervisor threw into it after the client left.
+                # was thrown into it after the client left or the server ended it.
                 return
-            self._last_send = None
+            # PERF: the send's awaitable marks it in flight, for pings and for the
+            # send-timeout watchdog alike: one attribute write, no timer.
             try:
-                await send({"type": "http.response.body", "body": body, "more_body": True})
+                self._sending = sending = send(
+                    {"type": "http.response.body", "body": body, "more_body": True}
+                )
+                await sending
             except OSError:
-                self._gone = True
+                self._gone = self._halt = True
                 return
             self._last_send = monotonic()
 
@@ -182,8 +236,8 @@ class _Stream:
         """Wait for the pump to finish or the client to leave, sending pings meanwhile.
 
         NOTE: two sends must never overlap. The pump marks a send in flight by
-        setting ``_last_send`` to ``None``, and the supervisor sends no ping then
-        (the stream is not idle). A ping sets ``_ping_on_wire`` first, and the pump
+        storing its pending awaitable in ``_sending``, and the supervisor sends no
+        ping then (the stream is not idle). A ping sets ``_ping_on_wire`` first, and the pump
         awaits it before its next send. No await separates either check from the
         matching write, so on one event loop they cannot interleave.
         """
@@ -194,15 +248,14 @@ class _Stream:
                 tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
             )
             if watch in done:
-                self._gone = True
+                self._gone = self._halt = True
                 return
             if done or ping_interval is None:
                 return
-            last_send = self._last_send
-            if last_send is None:  # a send is in flight: not idle
+            if self._pending_send() is not None:  # a send is in flight: not idle
                 timeout = ping_interval
                 continue
-            idle = time.monotonic() - last_send
+            idle = time.monotonic() - self._last_send
             if idle < ping_interval:
                 timeout = ping_interval - idle
                 continue
@@ -215,15 +268,43 @@ class _Stream:
         on_wire: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._ping_on_wire = on_wire
         try:
-            await self._send({"type": "http.response.body", "body": PING, "more_body": True})
+            self._sending = sending = self._send(
+                {"type": "http.response.body", "body": PING, "more_body": True}
+            )
+            await sending
         except OSError:
-            self._gone = True
+            self._gone = self._halt = True
             return False
         finally:
             self._ping_on_wire = None
             on_wire.set_result(None)
         self._last_send = time.monotonic()
         return True
+
+    # -- send timeout and shutdown (called by the app's LiveConnections) -----
+
+    def _pending_send(self) -> object | None:
+        sending = self._sending
+        return sending if sending is not None and is_pending(sending) else None
+
+    def _fail_stalled_send(self, timeout: float) -> None:
+        if self._gone:
+            return
+        self._gone = self._halt = True
+        # Aborting the transport frees the socket and wakes the blocked send; the
+        # watcher then sees the disconnect. Without a transport, cancel whichever
+        # task is blocked in the send (the pump, or the supervisor sending a ping).
+        if not abort_transport(self._send):
+            cancel_awaiting(self._sending)
+
+    async def _go_away(self) -> None:
+        if self._halt:
+            return
+        self._halt = True
+        # The pump stops where it is (the generator's pending await raises
+        # CancelledError and its finally runs); the supervisor then ends the body.
+        if self._pump is not None:
+            self._pump.cancel()
 
 
 async def _stop(pump: asyncio.Task[None], watch: asyncio.Task[None]) -> None:

@@ -247,6 +247,7 @@ class App:
             resp_options=self.resp_options,
             ws_ctx=WebSocketContext(self.ws_options),
             ping_interval=self.sse_options.ping_interval,
+            sse_send_timeout=self.sse_options.send_timeout,
         )
         for owned in assembly.mappings:  # every mapping a hook of the table fills
             owned.freeze()

@@ -176,10 +176,9 @@ def serve(
     timeout_graceful_shutdown: int,
 ) -> None:
     """Serve APP (MODULE:ATTRIBUTE, such as myapp:app) with uvicorn."""
-    import uvicorn
-
     from lanner import _h11_protocol
     from lanner._server_logging import server_log_config
+    from lanner._uvicorn import run as run_uvicorn
 
     _check_app_ref(app)
     blocked = ESSENTIAL_PLUGINS.intersection(disable_plugins)
@@ -198,7 +197,7 @@ def serve(
     # Through the environment, so worker and reloaded processes get it too.
     os.environ[_h11_protocol.TIMEOUT_ENV] = f"{timeout_request_header:g}"
     _add_cwd_to_path()
-    uvicorn.run(
+    run_uvicorn(
         app,
         host=host,
         port=port,

@@ -293,12 +293,27 @@ class SSEOptions:
             (15.0 by default). Pings are only sent while the generator has
             nothing to send; ``None`` turns them off. The app reads it once, when
             it starts serving, so set it before then.
+        send_timeout: Seconds sending one event (or the stream's end) may stay
+            blocked because the client does not read, before lanner fails the
+            stream: the generator is closed (its ``finally`` runs) and the socket
+            and its buffers are freed. 20.0 by default; ``None`` for no limit.
+            Read once, when the app starts serving.
     """
 
-    __slots__ = ("_ping_interval",)
+    __slots__ = ("_ping_interval", "_send_timeout")
 
     def __init__(self) -> None:
         self._ping_interval: float | None = 15.0
+        self._send_timeout: float | None = 20.0
+
+    @property
+    def send_timeout(self) -> float | None:
+        """Seconds a blocked send may wait for the client, or ``None`` for no limit."""
+        return self._send_timeout
+
+    @send_timeout.setter
+    def send_timeout(self, value: float | None) -> None:
+        self._send_timeout = None if value is None else _seconds("send_timeout", value)
 
     @property
     def ping_interval(self) -> float | None:
@@ -307,17 +322,19 @@ class SSEOptions:
 
     @ping_interval.setter
     def ping_interval(self, value: float | None) -> None:
-        if value is None:
-            self._ping_interval = None
-            return
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError(
-                "sse_options.ping_interval expects a number of seconds or None; "
-                f"found {type(value).__name__} {value!r}."
-            )
-        if not math.isfinite(value) or value <= 0:
-            raise ValueError(
-                "sse_options.ping_interval expects a positive, finite number of seconds, "
-                f"or None to turn keep-alive pings off; found {value!r}."
-            )
-        self._ping_interval = float(value)
+        self._ping_interval = None if value is None else _seconds("ping_interval", value)
+
+
+def _seconds(name: str, value: object) -> float:
+    """Return ``value`` as a positive, finite float of seconds, or raise naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(
+            f"sse_options.{name} expects a number of seconds or None; "
+            f"found {type(value).__name__} {value!r}."
+        )
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(
+            f"sse_options.{name} expects a positive, finite number of seconds, "
+            f"or None to turn it off; found {value!r}."
+        )
+    return float(value)

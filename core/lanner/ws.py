@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from lanner._headers import check_header
+from lanner._lifecycle import abort_transport, cancel_awaiting, is_pending, stopped_by_server
 from lanner._spec_version import parse_version
 from lanner._types import Message, Receive, Scope, Send
 from lanner.errors import (
@@ -37,6 +38,7 @@ _BINARY: Final = WebSocketPayloadType.BINARY
 # are reserved for local use and never sent; 1016-2999 belong to the protocol.
 _SENDABLE_STANDARD: Final = frozenset({1000, 1001, 1002, 1003, *range(1007, 1015)})
 
+_GOING_AWAY: Final = 1001
 _NO_STATUS_RECEIVED: Final = 1005
 _ABNORMAL_CLOSURE: Final = 1006
 _MESSAGE_TOO_BIG: Final = 1009
@@ -99,6 +101,7 @@ class WebSocketContext:
         "error_close_code",
         "max_message_size",
         "max_receive_queue",
+        "send_timeout",
         "text_deserialize",
         "text_serialize",
     )
@@ -132,6 +135,18 @@ class WebSocketContext:
                 f"positive number of bytes; got {limit!r}."
             )
         self.max_message_size = limit
+        self.send_timeout = _check_send_timeout(options.send_timeout)
+
+
+def _check_send_timeout(value: object) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1e9:
+        raise ValueError(
+            "ws_options.send_timeout must be None (no limit) or a positive number of "
+            f"seconds; got {value!r}."
+        )
+    return float(value)
 
 
 # PERF: servers report one or two spec_version strings; parse each once.
@@ -171,16 +186,19 @@ class WebSocket:
     __slots__ = (
         "_close_code",
         "_ctx",
+        "_going_away",
         "_lost_code",
         "_pump_task",
         "_receive",
         "_scope",
         "_send",
+        "_sending",
         "_server_reports_loss",
         "_server_send",
         "_state",
         "_subprotocols",
         "_supports_reason",
+        "_timed_out",
         "_unbounded_receive",
     )
 
@@ -194,6 +212,12 @@ class WebSocket:
         self._close_code: int | None = None
         self._lost_code: int | None = None
         self._pump_task: asyncio.Task[None] | None = None
+        # The awaitable of the latest send (the send-timeout watchdog checks it),
+        # and why the connection failed if a send timed out.
+        self._sending: object = None
+        self._timed_out: str | None = None
+        # Set when the server starts shutting down during the handshake.
+        self._going_away = False
         # Close reasons arrived in ASGI spec 2.3; errors on a lost send in 2.4.
         asgi = scope.get("asgi")
         flags = _SPEC_FLAGS.get(asgi.get("spec_version")) if asgi else None
@@ -311,6 +335,8 @@ class WebSocket:
             # apps without one pay nothing for it per message.
             self._unbounded_receive: Receive = self._receive
             self._receive = self._receive_within_limit
+        if self._going_away:
+            await self._go_away()
 
     def _accept_headers(
         self, headers: Mapping[str, str] | Iterable[tuple[str, str]]
@@ -370,9 +396,15 @@ class WebSocket:
             if text:
                 message["reason"] = text
         try:
-            await self._server_send(message)
+            self._sending = sending = self._server_send(message)
+            await sending
         except OSError:
             pass  # the client already left; the connection is closed either way
+        except asyncio.CancelledError:
+            if self._timed_out is None:
+                raise
+            # The close itself could not be sent in time: the connection is failed.
+            stopped_by_server(asyncio.current_task())
         finally:
             if self._pump_task is not None:
                 self._stop_pump()
@@ -499,7 +531,15 @@ class WebSocket:
         self._lost_code = self._lost_code or _ABNORMAL_CLOSURE
         self._close_code = self._lost_code
         self._stop_pump()
-        return WebSocketDisconnected(self._lost_code)
+        return WebSocketDisconnected(self._lost_code, self._timed_out)
+
+    def _on_timed_out(self) -> WebSocketDisconnected:
+        # The watchdog cancelled the task blocked in this connection's send.
+        stopped_by_server(asyncio.current_task())
+        self._state = _CLOSED
+        self._close_code = self._lost_code
+        self._stop_pump()
+        return WebSocketDisconnected(self._lost_code or _ABNORMAL_CLOSURE, self._timed_out)
 
     async def send_text(self, payload: str) -> None:
         """Send a TEXT message.
@@ -518,12 +558,19 @@ class WebSocket:
                 f"send_text() takes a str, got {type(payload).__name__}; "
                 "use send_data() for bytes or send_media() for objects."
             )
+        # PERF: the send's awaitable is kept for the send-timeout watchdog: one
+        # attribute write per message, no timer and no extra coroutine frame.
         try:
-            await self._send({"type": "websocket.send", "text": payload})
+            self._sending = sending = self._send({"type": "websocket.send", "text": payload})
+            await sending
         except OSError as exc:
             raise self._on_lost_send(exc) from exc
         except UnicodeEncodeError as exc:
             raise _unsendable_text("send_text()", exc) from exc
+        except asyncio.CancelledError:
+            if self._timed_out is None:
+                raise
+            raise self._on_timed_out() from None
 
     async def send_data(self, payload: bytes | bytearray | memoryview) -> None:
         """Send a BINARY message.
@@ -542,9 +589,14 @@ class WebSocket:
                 )
             payload = bytes(payload)
         try:
-            await self._send({"type": "websocket.send", "bytes": payload})
+            self._sending = sending = self._send({"type": "websocket.send", "bytes": payload})
+            await sending
         except OSError as exc:
             raise self._on_lost_send(exc) from exc
+        except asyncio.CancelledError:
+            if self._timed_out is None:
+                raise
+            raise self._on_timed_out() from None
 
     async def send_media(self, media: object, payload_type: WebSocketPayloadType = _TEXT) -> None:
         """Serialise ``media`` with the handler for ``payload_type`` and send it.
@@ -574,11 +626,41 @@ class WebSocket:
                 "bytes": data if type(data) is bytes else bytes(data),
             }
         try:
-            await self._send(message)
+            self._sending = sending = self._send(message)
+            await sending
         except OSError as exc:
             raise self._on_lost_send(exc) from exc
         except UnicodeEncodeError as exc:
             raise _unsendable_text("send_media()", exc) from exc
+        except asyncio.CancelledError:
+            if self._timed_out is None:
+                raise
+            raise self._on_timed_out() from None
+
+    # -- send timeout and shutdown (called by the app's LiveConnections) -----
+
+    def _pending_send(self) -> object | None:
+        sending = self._sending
+        return sending if sending is not None and is_pending(sending) else None
+
+    def _fail_stalled_send(self, timeout: float) -> None:
+        if self._timed_out is not None:
+            return
+        self._timed_out = f"a send did not complete within {timeout:g} s (send_timeout)"
+        self._lost_code = self._lost_code or _ABNORMAL_CLOSURE
+        # Aborting the transport frees the socket and its buffers at once, and the
+        # server then fails the blocked send; without a transport, cancelling the
+        # task blocked in it makes the send raise WebSocketDisconnected instead.
+        if not abort_transport(self._server_send):
+            cancel_awaiting(self._sending)
+
+    async def _go_away(self) -> None:
+        if self._state is _HANDSHAKE:
+            self._going_away = True  # accept() closes it right after the handshake
+            return
+        if self._state is _OPEN and self._lost_code is None:
+            reason = None if _GOING_AWAY in self._ctx.close_reasons else "Server shutting down"
+            await self.close(_GOING_AWAY, reason)
 
     # -- lost-connection fallback for servers before ASGI spec 2.4 -----------------
 

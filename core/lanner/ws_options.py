@@ -26,6 +26,9 @@ WSMediaHandler = TextBaseHandlerWS | BinaryBaseHandlerWS
 MIN_CLOSE_CODE: Final = 1000
 MAX_CLOSE_CODE: Final = 4999
 
+DEFAULT_SEND_TIMEOUT: Final = 20.0
+"""Default ``send_timeout`` for WebSocket sends and SSE events, in seconds."""
+
 ERROR_CLOSE_FALLBACK: Final = 3011
 """Close code used instead of an ``error_close_code`` that cannot go on the wire."""
 
@@ -54,6 +57,12 @@ class WebSocketOptions:
         max_message_size: The largest incoming message, in bytes, that
             ``receive_*`` accepts; a larger one closes the connection with 1009.
             ``None`` leaves the limit to the server (uvicorn's ``--ws-max-size``).
+        send_timeout: Seconds a send (or close) may stay blocked because the client
+            does not read, before lanner fails the connection: the blocked send
+            raises ``WebSocketDisconnected(1006)`` and the socket and its buffers
+            are freed. 20.0 by default; ``None`` for no limit. A send only blocks
+            once the server's and the kernel's buffers (megabytes) are full, so a
+            client that is slow but alive is far from it.
     """
 
     __slots__ = (
@@ -62,6 +71,7 @@ class WebSocketOptions:
         "max_message_size",
         "max_receive_queue",
         "media_handlers",
+        "send_timeout",
     )
 
     def __init__(self) -> None:
@@ -76,6 +86,7 @@ class WebSocketOptions:
             3011: "Internal Server Error",
         }
         self.max_message_size: int | None = None
+        self.send_timeout: float | None = DEFAULT_SEND_TIMEOUT
 
     @property
     def error_close_code(self) -> int:

@@ -211,6 +211,9 @@ class StreamedResult:
         self._pending: list[ParsedEvent] = []
         self.status_code = 0
         self.headers: dict[str, str] = {}
+        # Cleared while the client does not read: the app's sends wait.
+        self._reading = asyncio.Event()
+        self._reading.set()
 
     async def _receive(self) -> Message:
         if not self._sent_request:
@@ -220,6 +223,10 @@ class StreamedResult:
         return {"type": "http.disconnect"}
 
     async def _send(self, message: Message) -> None:
+        if not self._reading.is_set():
+            await self._reading.wait()
+            if self._disconnect.is_set():
+                return  # dropped, as HTTP servers on ASGI spec 2.3 do after a disconnect
         queue = self._queue
         if queue.has_room() and not queue.closed:
             queue.put_nowait(message)
@@ -228,6 +235,19 @@ class StreamedResult:
         # A real server's send yields to the event loop; without this a fast
         # generator would starve the test, its timeouts and the disconnect.
         await asyncio.sleep(0)
+
+    def stop_reading(self) -> None:
+        """Stop reading, like a client that no longer drains its socket.
+
+        From now on the app's sends wait, as on a real server once the socket's
+        buffers are full, until :meth:`resume_reading` or :meth:`disconnect`; use
+        it to test ``sse_options.send_timeout``.
+        """
+        self._reading.clear()
+
+    def resume_reading(self) -> None:
+        """Read again: sends that were waiting go through, in order."""
+        self._reading.set()
 
     async def __aenter__(self) -> StreamedResult:
         self._task = asyncio.get_running_loop().create_task(
@@ -258,6 +278,7 @@ class StreamedResult:
     async def disconnect(self) -> None:
         """Leave as a client would; wait (bounded) for the app to finish."""
         self._disconnect.set()
+        self._reading.set()
         self._queue.close()
         task = self._task
         if task is not None and not task.done():

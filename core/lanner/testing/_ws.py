@@ -88,6 +88,10 @@ class SimulatedWebSocket:
         """Extra headers the app sent with ``accept()``."""
         self.sent_after_close = 0
         """How many messages the app tried to send after the client left."""
+        # Cleared while the client does not read: the app's sends wait, as they do
+        # on a server whose socket buffers are full.
+        self._reading = asyncio.Event()
+        self._reading.set()
 
     @property
     def path(self) -> str:
@@ -107,6 +111,8 @@ class SimulatedWebSocket:
         return await self._to_app.get()
 
     async def _app_send(self, message: Message) -> None:
+        if not self._reading.is_set():
+            await self._reading.wait()
         if self._client_closed or self._server_closed:
             await asyncio.sleep(0)  # a dropped send yields too (spec before 2.4)
             self._lost_send()
@@ -310,6 +316,20 @@ class SimulatedWebSocket:
         """Send ``media`` as a MessagePack BINARY message."""
         await self.send_data(msgpack.packb(media, use_bin_type=True))
 
+    def stop_reading(self) -> None:
+        """Stop reading, like a client that no longer drains its socket.
+
+        From now on every send of the app (messages and close) waits, as it does
+        on a real server once the socket's buffers are full, until
+        :meth:`resume_reading` or :meth:`close`; use it to test
+        ``ws_options.send_timeout``.
+        """
+        self._reading.clear()
+
+    def resume_reading(self) -> None:
+        """Read again: sends that were waiting go through, in order."""
+        self._reading.set()
+
     async def close(self, code: int = 1000, reason: str | None = None) -> None:
         """Leave as a client would, then wait (bounded) for the app's handler to return.
 
@@ -318,6 +338,7 @@ class SimulatedWebSocket:
         """
         if not self._client_closed:
             self._client_closed = True
+            self._reading.set()  # a waiting send now fails: the client has gone
             self._observe_close(code, reason)
             message: Message = {"type": "websocket.disconnect", "code": code}
             if reason is not None:

@@ -73,6 +73,17 @@ class ASGIConductor:
     async def _put(self, message: Message) -> None:
         await self._from_app.put(message)
 
+    def begin_server_shutdown(self) -> None:
+        """Do what ``lanner serve`` does when its process is told to stop.
+
+        Every open WebSocket of the app is closed with 1001 (Going Away) and every
+        open event stream ends with its terminator (its generator is closed); this
+        returns at once and the connections close in the background, so read the
+        outcome from the simulated clients. Connections opened afterwards are
+        closed as soon as they start.
+        """
+        self.app.freeze().go_away()
+
     # -- HTTP -----------------------------------------------------------------
 
     async def simulate_request(
