@@ -3,9 +3,10 @@
 Every implementation is served the same way: in one process by
 :mod:`bench._serve_fanout` (uvicorn with ``--loop uvloop --http httptools --ws
 websockets-sansio``, on a socket whose send buffer it may fix); across
-workers, lanner by ``lanner serve --workers N --broadcast URL`` (which runs
-uvicorn the same way) and the others by ``uvicorn --workers N``. CPU time and
-RSS are summed over the whole process tree (the supervisor and its workers).
+workers, lanner by ``lanner serve --workers N --broadcast URL --http httptools``
+(which runs uvicorn the same way: its loop is uvloop when installed) and the
+others by ``uvicorn --workers N``. CPU time and RSS are summed over the whole
+process tree (the supervisor and its workers).
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ class FanoutServer:
             self._args = [
                 str(lanner), "serve", target, *common,
                 "--workers", str(workers), "--broadcast", url, "--log-level", "warning",
+                "--http", "httptools",
             ]  # fmt: skip
         elif workers == 1:
             self._args = [
