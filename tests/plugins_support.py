@@ -73,6 +73,13 @@ class FakeDists:
         self.modules.append(module)
         return module
 
+    def add_entry_point(self, name: str, value: str, *, dist: str, version: str = "1.0") -> None:
+        """Declare plugin ``name`` with entry-point value ``value`` (an importable module)."""
+        info = self.site / f"{dist.replace('-', '_')}-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
+        (info / "entry_points.txt").write_text(f"[lanner]\n{name} = {value}\n")
+
     def scan(self) -> tuple[EntryPoint, ...]:
         """Return the fake entry points, as ``lanner.plugins._entry_points.scan`` would."""
         found = [

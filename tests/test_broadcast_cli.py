@@ -8,19 +8,21 @@ import sys
 from typing import Any
 
 import pytest
-import uvicorn
 from click.testing import CliRunner
 
 import lanner
+from lanner import _uvicorn as lanner_uvicorn
+from lanner._h11_protocol import TIMEOUT_ENV
 from lanner.cli import main
 
 
 @pytest.fixture
 def uvicorn_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, dict[str, Any]]]:
     calls: list[tuple[Any, dict[str, Any]]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
+    monkeypatch.setattr(lanner_uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
     monkeypatch.setattr(sys, "path", list(sys.path))
-    monkeypatch.delenv("LANNER_BROADCAST_URL", raising=False)  # restored after the test
+    for name in ("LANNER_BROADCAST_URL", TIMEOUT_ENV):
+        monkeypatch.delenv(name, raising=False)  # restored after the test
     return calls
 
 

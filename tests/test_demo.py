@@ -211,7 +211,7 @@ async def test_bad_frames_get_an_error_and_the_connection_survives(demo: lanner.
 
 async def test_chat_accepts_binary_media(demo: lanner.App) -> None:
     binary = demo.ws_options.media_handlers[lanner.WebSocketPayloadType.BINARY]
-    assert isinstance(binary, BinaryBaseHandlerWS)  # CBOR, from the media_cbor plugin
+    assert isinstance(binary, BinaryBaseHandlerWS)  # MessagePack: media_cbor's is opt-in
     async with (
         ASGIConductor(demo) as conductor,
         conductor.simulate_ws("/ws/chat?name=ada", subprotocols=WS_PROTOCOLS) as ada,

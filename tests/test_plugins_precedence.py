@@ -257,7 +257,7 @@ async def test_the_conductor_raises_the_original_conflict_error() -> None:
         ({"http": {"text/x": JSONHandlerWS()}}, "must be a lanner.media.BaseHandler"),
         ({"http": {b"text/x": PlainText()}}, "the key must be a media type string"),
         ({"errors": {"KeyError": _noop_handler}}, "the key must be an exception class"),
-        ({"errors": {KeyError: "handler"}}, "an error handler must be an async callable"),
+        ({"errors": {KeyError: "handler"}}, "an error handler must be a coroutine function"),
     ],
 )
 def test_a_plugin_value_of_the_wrong_type_for_its_slot_fails_at_assembly(
@@ -277,7 +277,7 @@ def test_an_app_value_of_the_wrong_type_fails_at_freeze_naming_the_app() -> None
     with pytest.raises(TypeError) as caught:
         app.freeze()
     message = str(caught.value)
-    assert "app.ws_options.media_handlers[TEXT] was set by the app" in message
+    assert "app.ws_options.media_handlers[WebSocketPayloadType.TEXT] was set by the app" in message
     assert "the TEXT slot takes a TextBaseHandlerWS" in message
 
 

@@ -25,10 +25,16 @@ def check_middleware(middleware: object) -> None:
     """Check that ``middleware`` has at least one known method, each ``async``.
 
     Raises:
-        TypeError: It has none of :data:`MIDDLEWARE_METHODS`, has a
+        TypeError: It is a class rather than an instance, has none of
+            :data:`MIDDLEWARE_METHODS`, has a
             ``process_*`` method with another name (a likely typo), or one of
             its methods is not a coroutine function.
     """
+    if isinstance(middleware, type):
+        raise TypeError(
+            f"Middleware {middleware.__qualname__} is a class; middleware is an instance "
+            f"whose methods lanner calls: pass {middleware.__qualname__}(...) instead."
+        )
     kind = type(middleware).__name__
     found = [name for name in MIDDLEWARE_METHODS if getattr(middleware, name, None) is not None]
     unknown = [

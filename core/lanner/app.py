@@ -5,9 +5,11 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from lanner import plugins as _plugins
+from lanner._checks import ERROR_HANDLER_SHAPE, is_error_handler
 from lanner._middleware import check_middleware
 from lanner._owned import OwnedDict
 from lanner._resources import RouteTarget, build_route_target
@@ -41,10 +43,11 @@ class App:
     Args:
         middleware: One middleware object or a sequence of them; see
             :meth:`add_middleware`.
-        plugins: In-process plugin objects (modules, classes or instances with
+        plugins: In-process plugin objects (modules, or instances with
             ``@lanner.hookimpl`` methods), called in this order.
         autoload_plugins: ``True`` loads every installed plugin (entry-point
-            group ``lanner``); ``False`` none; a list of names only those.
+            group ``lanner``); ``False`` none; a list of names only those, in
+            that call order (``LANNER_PLUGINS``, if set, orders them instead).
         disable_plugins: Names of plugins never to load (or import).
         plugin_config: Configuration per plugin name; values may be
             ``{"$env": "VAR"}`` or ``{"$file": "path"}``.
@@ -86,6 +89,8 @@ class App:
         self._sinks: list[tuple[re.Pattern[str], Sink, bool]] = []
         self._middleware: list[object] = []
         self._plugin_config_raw: dict[str, Any] = dict(plugin_config or {})
+        self._plugin_names: tuple[str, ...] = ()
+        self._plugin_state: dict[str, SimpleNamespace] = {}
         self._server: Server | None = None
         if middleware is not None:
             self.add_middleware(middleware)
@@ -95,6 +100,7 @@ class App:
             autoload=autoload_plugins,
             disable=disable_plugins,
             config_sections=self._plugin_config_raw,
+            on_loaded=self._set_plugin_names,
         )
         self.broadcast: Broadcast = open_broadcast(broadcast, self, self.broadcast_backends)
         """The broadcast hub: fan-out to WebSockets and SSE streams (see docs/broadcast.md)."""
@@ -108,9 +114,42 @@ class App:
     def plugin_config(self, name: str) -> dict[str, Any]:
         """Return plugin ``name``'s config section with ``$env``/``$file`` resolved.
 
-        Returns an empty dict when the app gives no config for it.
+        Returns an empty dict when the app gives no config for a loaded plugin.
+        ``$env`` values are always strings: convert them in the plugin.
+
+        Raises:
+            ValueError: ``name`` is neither a loaded plugin nor a section of
+                ``plugin_config`` (a typo would otherwise read as "no config").
         """
+        self._check_plugin_name(name, "plugin_config")
         return resolve_section(self._plugin_config_raw, name)
+
+    def plugin_state(self, name: str) -> SimpleNamespace:
+        """Return plugin ``name``'s state for this app: a namespace it may set attributes on.
+
+        One namespace per plugin and app, created empty on first use, so hooks
+        of one plugin can share objects (a connection pool its lifespan opens
+        and its middleware uses) without module globals or attributes on the
+        app. Other plugins' state is theirs: read it only where documented.
+
+        Raises:
+            ValueError: ``name`` is not a loaded plugin.
+        """
+        self._check_plugin_name(name, "plugin_state", sections=False)
+        return self._plugin_state.setdefault(name, SimpleNamespace())
+
+    def _set_plugin_names(self, names: list[str]) -> None:
+        self._plugin_names = tuple(names)
+
+    def _check_plugin_name(self, name: str, method: str, *, sections: bool = True) -> None:
+        if name in self._plugin_names or (sections and name in self._plugin_config_raw):
+            return
+        raise ValueError(
+            f"app.{method}({name!r}): no loaded plugin is named {name!r} (loaded: "
+            f"{', '.join(self._plugin_names) or 'none'}). Use the plugin's name as "
+            "`lanner plugins --app` shows it (its entry-point name, or an in-process "
+            "plugin's `name` attribute)."
+        )
 
     @property
     def plugin_assembly(self) -> PluginAssembly:
@@ -184,11 +223,8 @@ class App:
             classes: list[object] = list(given)
         else:
             classes = [given]  # one class; anything else is refused below
-        if not inspect.iscoroutinefunction(handler):
-            raise TypeError(
-                f"Error handler {handler!r} must be a coroutine function "
-                "(async def handler(req, resp, ex, params, *, ws=None))."
-            )
+        if not is_error_handler(handler):
+            raise TypeError(f"Error handler {handler!r} must be {ERROR_HANDLER_SHAPE}.")
         checked: list[type[BaseException]] = []
         for cls in classes:
             if not (isinstance(cls, type) and issubclass(cls, BaseException)):

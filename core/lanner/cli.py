@@ -7,7 +7,8 @@ processes uvicorn starts for ``--reload`` and ``--workers`` obey them too.
 
 ``lanner plugins`` prints a JSON list of installed plugins (``--all`` adds the
 default ones); ``--app MODULE:APP`` instead shows what each plugin of that app
-provides and what a higher layer or the app author overrode. A plugin that
+provides, what a higher layer or the app author overrode, and any conflict
+(which also makes the command exit with status 1). A plugin that
 fails to import is listed with its error; the command still succeeds.
 """
 
@@ -247,6 +248,14 @@ def plugins_command(show_all: bool, app_ref: str | None) -> None:
             )
         report = assembly.report(cast("App", app))
         entries = [e for e in report if show_all or e["layer"] != "default"]
+        app_sinks = [pattern.pattern for pattern, _, _ in getattr(app, "_sinks", ())]
+        conflicts = assembly.open_conflicts(app_sinks)
+        if conflicts:
+            click.echo(json.dumps(entries, indent=2))
+            raise click.ClickException(
+                f"{app_ref} will not start: "
+                + "\n".join(conflict.message() for conflict in conflicts)
+            )
     click.echo(json.dumps(entries, indent=2))
 
 
@@ -271,7 +280,9 @@ def _import_app(ref: str) -> object:
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:
-        raise click.ClickException(f"Could not import {module_name!r}: {exc!r}") from exc
+        # Keep the notes: the one naming the plugin whose hook raised is the useful part.
+        notes = "".join(f"\n{note}" for note in getattr(exc, "__notes__", ()))
+        raise click.ClickException(f"Could not import {module_name!r}: {exc!r}{notes}") from exc
     obj: object = module
     for part in attr.split("."):
         try:

@@ -272,6 +272,12 @@ async def test_rediss_speaks_tls_and_checks_the_certificate() -> None:
             assert (await _next(messages)).id == sent
         finally:
             await trusted.close()
+        unchecked = _backend(f"{server.url}?ssl_cert_reqs=none")  # tests only
+        await unchecked.connect()
+        try:
+            assert await unchecked.publish("c", "unchecked", None)
+        finally:
+            await unchecked.close()
         untrusted = _backend(f"{server.url}?publish_timeout=2")  # the system CAs only
         with pytest.raises(BroadcastUnavailable, match=r"(?i)certificate"):
             await untrusted.connect()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 
 import pytest
@@ -190,3 +192,32 @@ async def test_the_password_never_reaches_a_log_or_an_error(
     assert any("redis://:***@127.0.0.1" in line for line in seen)
     for line in seen:
         assert SECRET not in line
+
+
+async def test_the_hub_on_a_password_redis_never_logs_it(caplog: pytest.LogCaptureFixture) -> None:
+    """The hub's own log lines (lost, retrying, reconnected) show the URL redacted."""
+    from lanner.testing import ASGIConductor
+    from tests.plugins._redis import broadcast_app
+
+    caplog.set_level(logging.DEBUG)
+    with running_redis(password=SECRET) as server:
+        app = broadcast_app(f"{server.url}?publish_timeout=1")
+        async with ASGIConductor(app), app.broadcast.subscribe("c") as sub:
+            server.stop()
+            with pytest.raises(BroadcastUnavailable) as refused:
+                await app.broadcast.publish("c", text="x")
+            server.start()
+            sent = None
+            for _ in range(200):  # until the hub has reconnected and delivers again
+                with contextlib.suppress(BroadcastUnavailable, asyncio.TimeoutError):
+                    sent = await app.broadcast.publish("c", text="back")
+                    got = await asyncio.wait_for(anext(sub), 0.2)
+                    while got.text != "back":
+                        got = await asyncio.wait_for(anext(sub), 0.2)
+                    break
+            assert sent is not None
+            assert got.id == sent
+    lines = [record.getMessage() for record in caplog.records] + [str(refused.value)]
+    assert any("Lost the broadcast backend" in line for line in lines)
+    assert any(":***@127.0.0.1" in line for line in lines)
+    assert not any(SECRET in line for line in lines)

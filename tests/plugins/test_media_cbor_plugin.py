@@ -1,4 +1,4 @@
-"""lanner_media_cbor as a plugin: the BINARY slot, application/cbor, config and hostile input.
+"""lanner_media_cbor as a plugin: application/cbor, the opt-in BINARY slot, config, hostile input.
 
 The plugin is loaded in-process (the test suite runs with autoload off); the
 entry-point path is covered by tests/plugins/test_plugin_distributions.py.
@@ -22,6 +22,8 @@ from lanner_media_cbor import CBORConfigError, CBORHandler, CBORHandlerWS, CBORP
 from tests.e2e.apps.plugin_cbor_app import Echo  # the same resource the real server runs
 
 BINARY = WebSocketPayloadType.BINARY
+OPT_IN = {"ws_binary": True}
+"""The config that lets the plugin take the WebSocket BINARY slot."""
 
 
 def _app(config: dict[str, Any] | None = None) -> App:
@@ -34,25 +36,34 @@ def _app(config: dict[str, Any] | None = None) -> App:
     return app
 
 
-def test_takes_the_binary_slot_and_adds_application_cbor() -> None:
-    app = _app()
+def test_installed_alone_it_adds_application_cbor_and_leaves_the_ws_wire_format() -> None:
+    # An installed distribution never changes the WebSocket wire format of an app
+    # that did not ask: BINARY stays MessagePack until the app opts in.
+    for app in (_app(), _app({}), _app({"ws_binary": False})):
+        assert isinstance(app.ws_options.media_handlers[BINARY], MessagePackHandlerWS)
+        assert isinstance(app.req_options.media_handlers["application/cbor"], CBORHandler)
+        assert isinstance(app.resp_options.media_handlers["application/cbor"], CBORHandler)
+        assert "application/msgpack" in app.req_options.media_handlers  # JSON, msgpack stay
+        assert [p.name for p in app.plugin_assembly.plugins][-1] == "media_cbor"
+
+
+def test_ws_binary_true_takes_the_binary_slot() -> None:
+    app = _app(OPT_IN)
     assert isinstance(app.ws_options.media_handlers[BINARY], CBORHandlerWS)
     assert isinstance(app.req_options.media_handlers["application/cbor"], CBORHandler)
-    assert isinstance(app.resp_options.media_handlers["application/cbor"], CBORHandler)
-    # JSON and MessagePack HTTP media stay.
-    assert "application/msgpack" in app.req_options.media_handlers
-    names = [p.name for p in app.plugin_assembly.plugins]
-    assert names[-1] == "media_cbor"
 
 
-def test_ws_binary_false_keeps_messagepack_for_binary() -> None:
-    app = _app({"ws_binary": False})
-    assert isinstance(app.ws_options.media_handlers[BINARY], MessagePackHandlerWS)
-    assert isinstance(app.req_options.media_handlers["application/cbor"], CBORHandler)
+def test_the_report_shows_what_the_plugin_provides_either_way() -> None:
+    def provides(app: App) -> dict[str, Any]:
+        (entry,) = [e for e in app.plugin_assembly.report(app) if e["name"] == "media_cbor"]
+        return dict(entry["provides"])
 
-
-def test_empty_config_is_fine() -> None:
-    assert isinstance(_app({}).ws_options.media_handlers[BINARY], CBORHandlerWS)
+    http = {"application/cbor": "lanner_media_cbor.handlers.CBORHandler"}
+    assert provides(_app()) == {"lanner_http_media_handlers": http}
+    assert provides(_app(OPT_IN)) == {
+        "lanner_http_media_handlers": http,
+        "lanner_ws_media_handlers": {"BINARY": "lanner_media_cbor.handlers.CBORHandlerWS"},
+    }
 
 
 def test_unknown_key_is_an_error_naming_it_and_the_valid_ones() -> None:
@@ -70,7 +81,7 @@ def test_ws_binary_must_be_a_bool(value: object) -> None:
 
 
 def test_app_author_setting_beats_the_plugin() -> None:
-    app = _app()
+    app = _app(OPT_IN)
     mine = MessagePackHandlerWS()
     app.ws_options.media_handlers[BINARY] = mine
     app.freeze()
@@ -117,13 +128,13 @@ async def test_hostile_http_body_is_400_naming_cbor(payload: bytes) -> None:
 
 async def test_ws_cbor_round_trip() -> None:
     message = {"type": "chat", "text": "hi", "n": [1, 2.5, None], "blob": b"\xff"}
-    async with ASGIConductor(_app()) as conductor, conductor.simulate_ws("/echo") as ws:
+    async with ASGIConductor(_app(OPT_IN)) as conductor, conductor.simulate_ws("/echo") as ws:
         await ws.send_data(cbor2.dumps(message))
         assert cbor2.loads(await ws.receive_data()) == message
 
 
-async def test_ws_binary_false_echoes_messagepack() -> None:
-    conductor = ASGIConductor(_app({"ws_binary": False}))
+async def test_without_opt_in_ws_echoes_messagepack() -> None:
+    conductor = ASGIConductor(_app())
     async with conductor, conductor.simulate_ws("/echo") as ws:
         await ws.send_msgpack({"a": 1})
         assert msgpack.unpackb(await ws.receive_data()) == {"a": 1}
@@ -142,7 +153,7 @@ HOSTILE_FRAMES = {
 
 
 async def test_hostile_ws_frames_reach_the_responder_and_the_connection_survives() -> None:
-    async with ASGIConductor(_app()) as conductor, conductor.simulate_ws("/echo") as ws:
+    async with ASGIConductor(_app(OPT_IN)) as conductor, conductor.simulate_ws("/echo") as ws:
         for name, frame in HOSTILE_FRAMES.items():
             await ws.send_data(frame)
             reply = await ws.receive_text()
@@ -165,7 +176,11 @@ async def test_uncaught_payload_error_is_a_valueerror_the_responder_sees() -> No
                 seen.append(exc)
                 await ws.close(4400)
 
-    app = App(autoload_plugins=False, plugins=[lanner_media_cbor])
+    app = App(
+        autoload_plugins=False,
+        plugins=[lanner_media_cbor],
+        plugin_config={"media_cbor": OPT_IN},
+    )
     app.add_route("/strict", Strict())
     async with ASGIConductor(app) as conductor, conductor.simulate_ws("/strict") as ws:
         await ws.send_data(b"\x82\x01")

@@ -90,8 +90,11 @@ def test_installed_plugins_take_effect_through_their_entry_points(tmp_path: Path
         import lanner
         from lanner import WebSocketPayloadType
         app = lanner.App(
-            autoload_plugins=["media_cbor", "auth_mw"],
-            plugin_config={"auth_mw": {"tokens": {"alice": "tok-123456"}}},
+            autoload_plugins=["media_cbor", "auth_mw"],  # also the call order
+            plugin_config={
+                "auth_mw": {"tokens": {"alice": "tok-123456"}},
+                "media_cbor": {"ws_binary": True},
+            },
         )
         for info in app.plugin_assembly.plugins:
             if info.layer == "installed":
@@ -103,8 +106,8 @@ def test_installed_plugins_take_effect_through_their_entry_points(tmp_path: Path
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n") == [
-        "auth_mw lanner-auth-mw 0.1.0",
         "media_cbor lanner-media-cbor 0.1.0",
+        "auth_mw lanner-auth-mw 0.1.0",
         "CBORHandlerWS",
         "AuthMiddleware",
         "",
@@ -155,4 +158,5 @@ def test_naming_an_autoloaded_plugin_in_process_too_is_a_clear_error(tmp_path: P
     )
     assert done.returncode != 0
     assert "PluginLoadError" in done.stderr
-    assert "Two plugins are named 'media_cbor'" in done.stderr
+    assert "has the same name as the installed plugin 'media_cbor'" in done.stderr
+    assert "plugin_config['media_cbor'] configures it either way" in done.stderr

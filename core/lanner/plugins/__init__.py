@@ -7,7 +7,8 @@ given as ``App(plugins=[...])``), imports only those, registers them in a
 calls each hook once per plugin in the documented order:
 
 1. default plugins (``lanner.json``, ``lanner.msgpack``, ``lanner.errors``, ``lanner.memory``);
-2. installed plugins, by entry-point name;
+2. installed plugins, in the order ``LANNER_PLUGINS`` (else
+   ``autoload_plugins=[...]``) lists them, else by entry-point name;
 3. in-process plugins, in the order given.
 
 The package is small modules behind this facade:
@@ -27,12 +28,13 @@ The package is small modules behind this facade:
 from __future__ import annotations
 
 from lanner.plugins._assembly import PluginAssembly, assemble, describe_installed
-from lanner.plugins._model import PluginConflict, PluginInfo
+from lanner.plugins._model import PluginConflict, PluginInfo, UnknownPluginWarning
 
 __all__ = [
     "PluginAssembly",
     "PluginConflict",
     "PluginInfo",
+    "UnknownPluginWarning",
     "assemble",
     "describe_installed",
 ]

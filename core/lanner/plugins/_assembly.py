@@ -9,7 +9,7 @@ types when the app starts and reports who provides what.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from importlib.metadata import EntryPoint
 from typing import TYPE_CHECKING, Any, cast
@@ -32,6 +32,7 @@ from lanner.plugins._loading import (
     register,
     register_all,
     validate,
+    warn_unknown_disabled,
 )
 from lanner.plugins._merge import Contributions, merge
 from lanner.plugins._model import (
@@ -104,13 +105,7 @@ class PluginAssembly:
                 handlers) holds the wrong kind of object; the message names who
                 put it there.
         """
-        app_keys = {"sinks": app_sink_prefixes}
-        rank = self._rank
-        open_conflicts = [
-            c
-            for c in self.conflicts
-            if not c.settled(self._owner_of(c.target, c.mapping, c.key, app_keys), rank)
-        ]
+        open_conflicts = self.open_conflicts(app_sink_prefixes)
         if open_conflicts:
             raise PluginConflictError("\n".join(c.message() for c in open_conflicts))
         for hook, path, mapping in self._merged.mappings:
@@ -120,26 +115,59 @@ class PluginAssembly:
                     owner = mapping.owners.get(key, APP_OWNER)
                     raise TypeError(slot_error(path, key, problem, owner))
 
+    def open_conflicts(self, app_sink_prefixes: Collection[str] = ()) -> list[PluginConflict]:
+        """Return the conflicts nobody above both plugins has settled: the app cannot start.
+
+        Args:
+            app_sink_prefixes: String prefixes of sinks the app author added.
+        """
+        app_keys = {"sinks": app_sink_prefixes}
+        return [
+            c
+            for c in self.conflicts
+            if not c.settled(self._owner_of(c.target, c.mapping, c.key, app_keys), self._rank)
+        ]
+
     def report(self, app: App) -> list[dict[str, Any]]:
         """Describe each plugin for ``lanner plugins --app``.
 
         Each entry is :meth:`PluginInfo.as_dict` plus ``provides`` (what the
         plugin returned, per hook: a mapping of keys for keyed hooks, a list of
         items, or the one item of a hook returning one), ``overridden`` (its
-        keys now owned by a higher layer, another plugin or the app author) and
-        ``config`` (its config section, redacted; ``None`` if it has none).
+        keys now owned by a higher layer or the app author), ``conflicts`` (keys
+        it and another plugin of its layer both provide, unsettled: the app will
+        not start; each names the ``hook``, ``target``, ``key`` and the other
+        plugin, ``with``) and ``config`` (its config section, redacted; ``None``
+        if it has none).
         """
         raw_config: Mapping[str, Any] = getattr(app, "_plugin_config_raw", None) or {}
+        app_sinks = [pattern.pattern for pattern, _, _ in getattr(app, "_sinks", ())]
+        open_conflicts = self.open_conflicts(app_sinks)
         entries: list[dict[str, Any]] = []
         for info in self.plugins:
             provides: dict[str, Any] = {}
             overridden: list[dict[str, Any]] = []
+            conflicts: list[dict[str, Any]] = []
+            for conflict in open_conflicts:
+                if info.name in (conflict.holder, conflict.challenger):
+                    with_ = conflict.challenger
+                    if info.name == conflict.challenger:
+                        with_ = conflict.holder
+                    conflicts.append(
+                        {
+                            "hook": conflict.hook,
+                            "target": conflict.target,
+                            "key": show_key(conflict.key),
+                            "with": with_,
+                        }
+                    )
+            contested = {(conflict.target, conflict.key) for conflict in open_conflicts}
             for c in self._merged.claims:
                 if c.plugin != info.name:
                     continue
                 provides.setdefault(c.hook, {})[show_key(c.key)] = short_repr(c.value)
                 owner = self._owner_of(c.target, c.mapping, c.key)
-                if owner != info.name:
+                if owner != info.name and (c.target, c.key) not in contested:
                     overridden.append(
                         {"hook": c.hook, "target": c.target, "key": show_key(c.key), "by": owner}
                     )
@@ -156,6 +184,7 @@ class PluginAssembly:
             entry = info.as_dict()
             entry["provides"] = provides
             entry["overridden"] = overridden
+            entry["conflicts"] = conflicts
             entry["config"] = redact(section) if isinstance(section, Mapping) else None
             entries.append(entry)
         return entries
@@ -189,6 +218,7 @@ def assemble(
     autoload: bool | Iterable[str] = True,
     disable: Iterable[str] = (),
     config_sections: Iterable[str] = (),
+    on_loaded: Callable[[list[str]], None] | None = None,
 ) -> PluginAssembly:
     """Load, register and call the plugins of one App; write their contributions.
 
@@ -202,24 +232,32 @@ def assemble(
         disable: Plugin names that must not load (any layer but ``lanner.errors``).
         config_sections: The names ``plugin_config`` has sections for; each must
             name a plugin (loaded, disabled or installed).
+        on_loaded: Called with the names of the plugins that load, in call
+            order, before any hook runs (so ``app.plugin_config`` can check names).
 
     Returns:
         The :class:`PluginAssembly`: middleware, lifespans and sinks to install,
         the plugins loaded, and the conflicts to check at freeze.
 
+    Warns:
+        UnknownPluginWarning: A disable list names no plugin.
+
     Raises:
         PluginLoadError: A plugin cannot be imported or registered, has a
             reserved or duplicate name, or defines a ``lanner_*`` name that is
-            not a hook; or a config section names no plugin.
+            not a hook; an allow-list names a plugin that is not installed; or
+            a config section names no plugin.
         ValueError: ``disable`` names ``lanner.errors``.
         TypeError: A hook returned something of the wrong shape.
     """
     in_process = as_plugin_list(plugins)
     selection = _entry_points.select(autoload, disable, essential=ESSENTIAL_PLUGINS)
-    if selection.autoload and not isinstance(autoload, bool):
-        check_installed(autoload)
+    check_installed(selection)
+    warn_unknown_disabled(selection, in_process)
     loaded = load_all(selection, in_process)
     check_config_sections(config_sections, loaded, selection)
+    if on_loaded is not None:
+        on_loaded([plugin.name for plugin in loaded])
     pm = register_all(loaded)
     results = {hook.name: call_all(pm, hook.name, app, loaded) for hook in HOOKS}
     return PluginAssembly([p.info() for p in loaded], merge(app, results))

@@ -18,6 +18,7 @@ from typing import Final
 from lanner.plugins.hookspecs import PROJECT_NAME
 
 __all__ = [
+    "ALLOW_ENV",
     "AUTOLOAD_OFF_ENV",
     "DISABLE_ENV",
     "ENTRY_POINT_GROUP",
@@ -25,6 +26,7 @@ __all__ = [
     "Selection",
     "clear_cache",
     "distribution_of",
+    "env_list",
     "env_names",
     "env_switch",
     "scan",
@@ -91,7 +93,13 @@ def env_switch(variable: str) -> bool:
 
 def env_names(variable: str) -> frozenset[str]:
     """Return the comma-separated names in an environment variable."""
-    return frozenset(n.strip() for n in os.environ.get(variable, "").split(",") if n.strip())
+    return frozenset(env_list(variable))
+
+
+def env_list(variable: str) -> tuple[str, ...]:
+    """Return the comma-separated names in an environment variable, in order, once each."""
+    names = (n.strip() for n in os.environ.get(variable, "").split(","))
+    return tuple(dict.fromkeys(n for n in names if n))
 
 
 @dataclass(frozen=True)
@@ -102,11 +110,28 @@ class Selection:
         autoload: Whether installed plugins may load at all.
         allow: Installed plugin names allowed to load, or ``None`` for all.
         disabled: Names that must not load, in any layer.
+        order: The call order the app author chose for installed plugins
+            (``LANNER_PLUGINS``, else ``autoload_plugins=[...]``); empty for
+            name order.
+        named: Where each allow-list came from and what it named, for the
+            check that every name is installed.
     """
 
     autoload: bool
     allow: frozenset[str] | None
     disabled: frozenset[str]
+    order: tuple[str, ...] = ()
+    named: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def ordered(self, found: Iterable[EntryPoint]) -> list[EntryPoint]:
+        """Return the installed entry points this selection loads, in call order.
+
+        Names listed in :attr:`order` come first, in that order; any other
+        (only possible without an allow-list) follow in name order.
+        """
+        allowed = [ep for ep in found if self.allows_installed(ep.name)]
+        position = {name: i for i, name in enumerate(self.order)}
+        return sorted(allowed, key=lambda ep: (position.get(ep.name, len(position)), ep.name))
 
     def allows_installed(self, name: str) -> bool:
         """Return whether the installed plugin ``name`` may load."""
@@ -128,7 +153,9 @@ def select(
     Disabling always wins: ``LANNER_DISABLE_PLUGIN_AUTOLOAD`` turns installed
     plugins off whatever ``autoload`` says; an allow-list from code
     (``autoload=[names]``) and one from ``LANNER_PLUGINS`` both apply; names in
-    ``disable`` and ``LANNER_DISABLE_PLUGINS`` add up.
+    ``disable`` and ``LANNER_DISABLE_PLUGINS`` add up. The order of
+    ``LANNER_PLUGINS``, else of ``autoload``, is the call order of installed
+    plugins.
 
     Args:
         autoload: ``True`` (all installed plugins), ``False`` (none) or the
@@ -156,13 +183,21 @@ def select(
             "handled, use app.add_error_handler(ExceptionClass, handler)."
         )
     allow: frozenset[str] | None = None
+    order: tuple[str, ...] = ()
+    named: list[tuple[str, tuple[str, ...]]] = []
     if autoload is not True and autoload is not False:
-        allow = frozenset(autoload)
-    env_allow = env_names(ALLOW_ENV)
+        order = tuple(dict.fromkeys(autoload))
+        allow = frozenset(order)
+        named.append(("autoload_plugins", order))
+    env_allow = env_list(ALLOW_ENV)
     if env_allow:
-        allow = env_allow if allow is None else allow & env_allow
+        allow = frozenset(env_allow) if allow is None else allow & frozenset(env_allow)
+        order = env_allow  # the environment is where the deployer chooses the order
+        named.append((ALLOW_ENV, env_allow))
     return Selection(
         autoload=autoload is not False and not env_switch(AUTOLOAD_OFF_ENV),
         allow=allow,
         disabled=disabled,
+        order=order,
+        named=tuple(named),
     )

@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, TypeAlias, cast
 
+from lanner._checks import ERROR_HANDLER_SHAPE, is_error_handler
+from lanner._middleware import check_middleware
 from lanner.media.base import BaseHandler, BinaryBaseHandlerWS, TextBaseHandlerWS
 from lanner.media.handlers import bare_media_type
 from lanner.plugins._model import PluginSource, prefix_text, short_repr, slot_error
@@ -137,7 +139,7 @@ class MappingHook:
                 key = self.normalise(key)
             problem = self.slot(key, value)
             if problem is not None:
-                raise TypeError(slot_error(self.target, key, problem, source.name, self.name))
+                raise TypeError(slot_error(self.paths, key, problem, source.name, self.name))
             yield key, value
 
 
@@ -204,7 +206,15 @@ def _lifespan(source: PluginSource, hook: str, item: object) -> object:
     return item
 
 
-def _any(source: PluginSource, hook: str, item: object) -> object:
+def _middleware(source: PluginSource, hook: str, item: object) -> object:
+    """Check plugin middleware as ``App(middleware=...)`` checks the app's own."""
+    try:
+        check_middleware(item)
+    except TypeError as exc:
+        raise TypeError(
+            f"Plugin {source.label()} returned unusable middleware from {hook}: {exc} "
+            f"Fix the plugin. {source.how_to_disable()}"
+        ) from exc
     return item
 
 
@@ -235,7 +245,7 @@ def _sink_key(item: object) -> tuple[str, object]:
 HOOKS: Final[tuple[Hook, ...]] = (
     EffectHook("lanner_configure"),
     SequenceHook("lanner_lifespan", "lifespans", "async context managers", _lifespan, one=True),
-    SequenceHook("lanner_middleware", "middleware", "middleware objects", _any),
+    SequenceHook("lanner_middleware", "middleware", "middleware objects", _middleware),
     MappingHook(
         "lanner_http_media_handlers",
         "media_handlers",
@@ -255,8 +265,8 @@ HOOKS: Final[tuple[Hook, ...]] = (
         slot(
             _is_exception_class,
             "an exception class",
-            callable,
-            "an error handler must be an async callable",
+            is_error_handler,
+            f"an error handler must be {ERROR_HANDLER_SHAPE}",
         ),
     ),
     SequenceHook(

@@ -13,6 +13,7 @@ import difflib
 import importlib
 import inspect
 import types
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint
@@ -23,7 +24,12 @@ import pluggy
 from lanner.errors import PluginLoadError
 from lanner.plugins import _entry_points, hookspecs
 from lanner.plugins._hooks import HOOK_NAMES
-from lanner.plugins._model import Layer, PluginInfo, PluginSource
+from lanner.plugins._model import (
+    Layer,
+    PluginInfo,
+    PluginSource,
+    UnknownPluginWarning,
+)
 from lanner.plugins.defaults import DEFAULT_PLUGINS
 
 __all__ = [
@@ -39,6 +45,7 @@ __all__ = [
     "register",
     "register_all",
     "validate",
+    "warn_unknown_disabled",
 ]
 
 _HOOK_PREFIX: Final = "lanner_"
@@ -94,30 +101,65 @@ def plugin_name(plugin: object) -> str:
 
 
 def as_plugin_list(plugins: Iterable[object]) -> list[object]:
-    """Return ``App(plugins=...)`` as a list; refuse a single plugin or a string."""
+    """Return ``App(plugins=...)`` as a list; refuse a single plugin, a string or a class."""
     if isinstance(plugins, str | bytes | types.ModuleType) or not isinstance(plugins, Iterable):
         raise TypeError(
             f"plugins= takes a list of plugin objects (modules or instances), found "
             f"{plugins!r}; write plugins=[my_plugin]."
         )
-    return list(plugins)
+    listed = list(plugins)
+    for obj in listed:
+        if isinstance(obj, type):
+            raise TypeError(
+                f"plugins= got the class {obj.__qualname__}; pass an instance: "
+                f"App(plugins=[{obj.__qualname__}()]). lanner calls a plugin's hooks as "
+                "methods of the object it is given."
+            )
+    return listed
 
 
-def check_installed(names: Iterable[str]) -> None:
-    """Refuse an ``autoload_plugins`` list naming a plugin that is not installed.
+def check_installed(selection: _entry_points.Selection) -> None:
+    """Refuse an allow-list (``autoload_plugins``, ``LANNER_PLUGINS``) naming a missing plugin.
 
     A typo there would otherwise load nothing, silently: an auth plugin the app
-    relies on would simply be missing.
+    relies on would simply be missing, and its routes open.
     """
+    if not selection.autoload or not selection.named:
+        return
     installed = sorted({ep.name for ep in _entry_points.scan()})
-    missing = sorted(set(names) - set(installed))
-    if missing:
-        raise PluginLoadError(
-            f"autoload_plugins names {', '.join(map(repr, missing))}, which "
-            f"{'is' if len(missing) == 1 else 'are'} not installed (installed plugins: "
-            f"{', '.join(installed) or 'none'}). Install the distribution "
-            "(pip install lanner-<name>) or fix the name; `lanner plugins` lists "
-            "what is installed."
+    for where, names in selection.named:
+        missing = [name for name in names if name not in installed]
+        if missing:
+            raise PluginLoadError(
+                f"{where} names {', '.join(map(repr, missing))}, which "
+                f"{'is' if len(missing) == 1 else 'are'} not installed (installed plugins: "
+                f"{', '.join(installed) or 'none'}). Install the distribution "
+                "(pip install lanner-<name>) or fix the name; `lanner plugins` lists "
+                "what is installed."
+            )
+
+
+def warn_unknown_disabled(selection: _entry_points.Selection, in_process: Sequence[object]) -> None:
+    """Warn about names in the disable lists that no plugin has.
+
+    A disabled plugin may legitimately be absent, so this is an
+    :class:`UnknownPluginWarning`, not an error; but a typo would leave the
+    plugin it meant running.
+    """
+    known = {name for name, _ in DEFAULT_PLUGINS} | {plugin_name(obj) for obj in in_process}
+    unknown = selection.disabled - known
+    if not unknown:
+        return
+    installed = {ep.name for ep in _entry_points.scan()}
+    unknown -= installed
+    if unknown:
+        warnings.warn(
+            f"disable_plugins / {_entry_points.DISABLE_ENV} / --disable-plugin name "
+            f"{', '.join(map(repr, sorted(unknown)))}, which no plugin has (known plugins: "
+            f"{', '.join(sorted(known | installed))}). Check the spelling; if the plugin is "
+            "merely not installed here, this is harmless.",
+            UnknownPluginWarning,
+            stacklevel=4,
         )
 
 
@@ -150,6 +192,9 @@ def check_config_sections(
 def load_all(selection: _entry_points.Selection, in_process: list[object]) -> list[LoadedPlugin]:
     """Import the plugins ``selection`` allows, in call order: defaults, installed, in-process.
 
+    Installed plugins come in the order the app author listed them
+    (``LANNER_PLUGINS``, else ``autoload_plugins=[...]``), else by name.
+
     Raises:
         PluginLoadError: A plugin cannot be imported, uses the reserved prefix,
             shares a name with another, or is given twice.
@@ -161,11 +206,10 @@ def load_all(selection: _entry_points.Selection, in_process: list[object]) -> li
             source = PluginSource(name, "default", "lanner", version)
             loaded.append(LoadedPlugin(source, import_plugin(source, module)))
     if selection.autoload:
-        for ep in _entry_points.scan():
-            if selection.allows_installed(ep.name):
-                source = PluginSource(ep.name, "installed", *_entry_points.distribution_of(ep))
-                _check_name(source, loaded)
-                loaded.append(LoadedPlugin(source, import_plugin(source, ep)))
+        for ep in selection.ordered(_entry_points.scan()):
+            source = PluginSource(ep.name, "installed", *_entry_points.distribution_of(ep))
+            _check_name(source, loaded)
+            loaded.append(LoadedPlugin(source, import_plugin(source, ep)))
     for obj in in_process:
         source = PluginSource(plugin_name(obj), "in-process")
         if source.name not in selection.disabled:
@@ -185,6 +229,8 @@ def _check_name(source: PluginSource, loaded: list[LoadedPlugin]) -> None:
         )
     for other in loaded:
         if other.name == source.name:
+            if source.layer == "in-process" and other.layer == "installed":
+                raise PluginLoadError(_twice_message(source, other, same_object=False))
             raise PluginLoadError(
                 f"Two plugins are named {source.name!r}: {other.source.label()} and "
                 f"{source.label()}. Plugin names must be unique; give the in-process "
@@ -195,13 +241,32 @@ def _check_name(source: PluginSource, loaded: list[LoadedPlugin]) -> None:
 
 def _check_not_loaded(source: PluginSource, obj: object, loaded: list[LoadedPlugin]) -> None:
     for other in loaded:
+        if other.obj is obj and other.layer == "installed":
+            raise PluginLoadError(_twice_message(source, other, same_object=True))
         if other.obj is obj:
             raise PluginLoadError(
                 f"The in-process plugin {source.label()} is the same object as the "
                 f"{other.layer} plugin {other.source.label()}, which is already loaded. "
-                f"Give it once: drop it from plugins=[...], or keep it there and turn "
-                f'the installed one off with disable_plugins=["{other.name}"].'
+                "Drop it from App(plugins=[...])."
             )
+
+
+def _twice_message(source: PluginSource, installed: LoadedPlugin, *, same_object: bool) -> str:
+    """Explain an installed plugin also given in-process, without suggesting a rename.
+
+    Renaming the copy would orphan its ``plugin_config`` section, and a disable
+    list would turn off both copies (it names plugins, whatever their layer).
+    """
+    what = "is the same object as" if same_object else "has the same name as"
+    name = installed.name
+    return (
+        f"The in-process plugin {source.label()} {what} the installed plugin "
+        f"{installed.source.label()}, which is already loaded. Load it once: drop it from "
+        f"App(plugins=[...]) and let the installed one load, or keep the in-process copy and "
+        f"stop the installed one from autoloading (App(autoload_plugins=[...]) without "
+        f"{name!r}, or autoload_plugins=False). Keep its name: plugin_config[{name!r}] "
+        "configures it either way."
+    )
 
 
 def import_plugin(source: PluginSource, importable: str | EntryPoint) -> object:
@@ -325,7 +390,18 @@ def validate(pm: pluggy.PluginManager, plugin: LoadedPlugin) -> tuple[str, ...]:
                     f"{', '.join(b + '=True' for b in bad)}, which lanner does not support: "
                     "each hook of each plugin is called exactly once, in precedence-layer "
                     "order, and higher layers override lower ones by key. Use a plain "
-                    f"@lanner.hookimpl. {plugin.source.how_to_disable()}"
+                    "@lanner.hookimpl; the app author orders installed plugins with "
+                    f"LANNER_PLUGINS or autoload_plugins=[...]. {plugin.source.how_to_disable()}"
+                )
+            if inspect.iscoroutinefunction(impl.function) or inspect.isasyncgenfunction(
+                impl.function
+            ):
+                raise PluginLoadError(
+                    f"Plugin {plugin.source.label()} defines {attr} with async def; hooks are "
+                    "plain functions called once at startup; return the object instead "
+                    f"(def {attr}(app): return ...), and put async work in what it returns "
+                    f"(middleware methods, handlers, a lanner_lifespan context manager). "
+                    f"{plugin.source.how_to_disable()}"
                 )
             found.add(caller.name)
             registered.add(attr)
@@ -340,11 +416,22 @@ def validate(pm: pluggy.PluginManager, plugin: LoadedPlugin) -> tuple[str, ...]:
 
 
 def _check_unmarked(plugin: LoadedPlugin, attr: str) -> None:
+    """Refuse an unmarked function that looks like a hook; leave anything else alone.
+
+    The rule (docs/writing_plugins.md): only functions marked ``@lanner.hookimpl``
+    are hooks. An unmarked function or method named exactly like a hook, or
+    close to one (``lanner_midleware``), is an error, because it would silently
+    never run. Other ``lanner_*`` attributes (a constant ``lanner_min_version``,
+    an imported module ``lanner_media_yaml``, a helper ``lanner_helper``) are
+    not hooks, and are ignored.
+    """
     try:
         value = inspect.getattr_static(plugin.obj, attr)
     except AttributeError:
         return
-    if isinstance(value, types.ModuleType) or not callable(value):
+    if isinstance(value, staticmethod | classmethod):
+        value = value.__func__
+    if not inspect.isroutine(value):
         return
     if attr in HOOK_NAMES:
         raise PluginLoadError(
@@ -353,18 +440,31 @@ def _check_unmarked(plugin: LoadedPlugin, attr: str) -> None:
             f"`@lanner.hookimpl` above `def {attr}(app): ...`. "
             f"{plugin.source.how_to_disable()}"
         )
-    raise PluginLoadError(_unknown_hook_message(plugin, attr, attr))
+    if _close_hook(attr) is not None:
+        raise PluginLoadError(_unknown_hook_message(plugin, attr, attr))
+
+
+def _close_hook(name: str) -> str | None:
+    """Return the hook ``name`` is likely a misspelling of, or ``None``.
+
+    Only the part after ``lanner_`` is compared, so the shared prefix alone
+    never makes two names look alike.
+    """
+    strip = len(_HOOK_PREFIX)
+    suffixes = {hook[strip:]: hook for hook in HOOK_NAMES}
+    close = difflib.get_close_matches(name[strip:], list(suffixes), n=1, cutoff=0.75)
+    return suffixes[close[0]] if close else None
 
 
 def _unknown_hook_message(plugin: LoadedPlugin, attr: str, hook: str) -> str:
-    close = difflib.get_close_matches(hook, HOOK_NAMES, n=1, cutoff=0.5)
-    hint = f"Did you mean {close[0]}? " if close else ""
+    close = _close_hook(hook)
+    hint = f"Did you mean {close}? " if close else ""
     shown = attr if attr == hook else f"{attr} (specname {hook!r})"
     return (
         f"Plugin {plugin.source.label()} defines {shown}, which is not a lanner hook. {hint}"
-        f"The hooks are: {', '.join(HOOK_NAMES)}. Names starting with "
-        f"{_HOOK_PREFIX!r} are reserved for hooks; rename the attribute if it is "
-        f"not meant to be one. {plugin.source.how_to_disable()}"
+        f"The hooks are: {', '.join(HOOK_NAMES)}. Only functions marked @lanner.hookimpl "
+        f"are hooks; rename the function if it is not meant to be one. "
+        f"{plugin.source.how_to_disable()}"
     )
 
 

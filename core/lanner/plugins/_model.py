@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
@@ -23,6 +23,8 @@ __all__ = [
     "PluginConflict",
     "PluginInfo",
     "PluginSource",
+    "UnknownPluginWarning",
+    "disable_advice",
     "prefix_text",
     "short_repr",
     "show_key",
@@ -34,6 +36,25 @@ Layer = Literal["default", "installed", "in-process"]
 
 LAYERS: Final[tuple[Layer, ...]] = ("default", "installed", "in-process")
 """The precedence layers, lowest first."""
+
+
+class UnknownPluginWarning(UserWarning):
+    """A disable list names a plugin that is neither installed, a default, nor given in-process.
+
+    A warning rather than an error: a disabled plugin may legitimately be
+    absent (one deployment's ``LANNER_DISABLE_PLUGINS`` serving several
+    environments). It usually means a typo, so the message names the plugin
+    and lists the known ones. Silence it with
+    ``warnings.filterwarnings("ignore", category=lanner.plugins.UnknownPluginWarning)``.
+    """
+
+
+def disable_advice(name: str) -> str:
+    """Return the three ways to disable plugin ``name``: code, environment and command line."""
+    return (
+        f'App(disable_plugins=["{name}"]), or LANNER_DISABLE_PLUGINS={name}, or '
+        f"lanner serve --disable-plugin {name}"
+    )
 
 
 @dataclass(frozen=True)
@@ -67,10 +88,7 @@ class PluginSource:
             )
         if name in ESSENTIAL_PLUGINS:
             return "This plugin cannot be disabled; please report the problem to lanner."
-        return (
-            f'To run without it, disable it: App(disable_plugins=["{name}"]), or '
-            f"LANNER_DISABLE_PLUGINS={name}, or lanner serve --disable-plugin {name}."
-        )
+        return f"To run without it, disable it: {disable_advice(name)}."
 
     def shape_error(self, hook: str, expected: str, found: object) -> TypeError:
         """Return the error for a hook result of the wrong shape."""
@@ -160,21 +178,35 @@ class PluginConflict:
             f"Plugins {self.holder!r} and {self.challenger!r} (both {self.layer} "
             f"plugins) each provide {where} through {self.hook}; within one layer "
             f"neither outranks the other ({self.holder!r} was called first and holds "
-            f"it for now). To settle it, {fix}, or disable one of them with "
-            f'disable_plugins=["{self.challenger}"] (or LANNER_DISABLE_PLUGINS).'
+            f"it for now). To settle it, {fix}, or disable one of them: "
+            f"{disable_advice(self.challenger)}."
         )
 
 
-def slot_error(target: str, key: object, problem: str, owner: str, hook: str | None = None) -> str:
-    """Explain a wrongly typed slot, naming who filled it (a plugin or the app)."""
-    where = f"app.{target}[{show_key(key)}]"
+def slot_error(
+    target: str | Sequence[str], key: object, problem: str, owner: str, hook: str | None = None
+) -> str:
+    """Explain a wrongly typed slot, naming who filled it (a plugin or the app).
+
+    ``target`` is the app mapping (``"resp_options.media_handlers"``), or all
+    the mappings one entry is written into.
+    """
+    paths = [target] if isinstance(target, str) else list(target)
+    where = " and ".join(f"app.{path}[{_subscript(key)}]" for path in paths)
     if owner == APP_OWNER:
         return f"{where} was set by the app: {problem}. Assign a value of the right type."
     via = f" through {hook}" if hook else ""
     return (
         f"Plugin {owner!r} put a wrong value in {where}{via}: {problem}. Fix the "
-        f'plugin, or disable it with disable_plugins=["{owner}"].'
+        f"plugin, or disable it: {disable_advice(owner)}."
     )
+
+
+def _subscript(key: object) -> str:
+    """Return ``key`` as the app author would write it between brackets."""
+    if isinstance(key, WebSocketPayloadType):
+        return f"WebSocketPayloadType.{key.name}"
+    return repr(key) if isinstance(key, str) else show_key(key)
 
 
 def show_key(key: object) -> str:

@@ -8,11 +8,11 @@ and those objects do the work at run time.
 
 Plugins are called layer by layer: the default plugins (``lanner.json``,
 ``lanner.msgpack``, ``lanner.errors``, ``lanner.memory``), then installed plugins
-in entry-point name order, then in-process plugins in ``App(plugins=[...])``
-order. For keyed results (media handlers, error handlers, sink prefixes,
-broadcast schemes) a higher layer
-overrides a lower one, the app author's own settings override every plugin,
-and two plugins of one layer claiming the same key raise
+(in the order ``LANNER_PLUGINS`` or ``autoload_plugins=[...]`` lists them, else by
+entry-point name), then in-process plugins in ``App(plugins=[...])`` order. For
+keyed results (media handlers, error handlers, sink prefixes, broadcast schemes) a
+higher layer overrides a lower one, the app author's own settings override every
+plugin, and two plugins of one layer claiming the same key raise
 ``PluginConflictError`` when the app starts, unless the app author set that
 key. A hook may return ``None`` to contribute nothing; a hook may also leave
 out the ``app`` parameter if it does not need it.
@@ -154,7 +154,9 @@ def lanner_ws_media_handlers(
     ``app.ws_options.media_handlers``, a higher layer overriding a lower one
     per slot. The TEXT slot takes a ``TextBaseHandlerWS`` and the BINARY slot
     a ``BinaryBaseHandlerWS``; any other value is a ``TypeError`` naming the
-    plugin.
+    plugin. Return a slot only when the app opts in through the plugin's
+    config: an installed distribution never changes the WebSocket wire format
+    of an app that did not ask for it.
 
     Args:
         app: The app being assembled.

@@ -27,13 +27,20 @@ from lanner import BroadcastBackend, BroadcastMessage, BroadcastUnavailable
 from lanner_broadcast_redis._config import RedisSettings
 from lanner_broadcast_redis._ids import StreamId, parse_id
 
-__all__ = ["LIVE_MINIMUM", "RedisBackend"]
+__all__ = ["CONNECT_TIMEOUT", "LIVE_MINIMUM", "RedisBackend"]
 
 LIVE_MINIMUM: Final = 100
 """Entries a stream keeps at least, whatever ``history`` says.
 
 A reader a little behind (a burst from many workers) then still finds every
 entry after its position; ``history`` alone decides what a resume may replay.
+"""
+
+CONNECT_TIMEOUT: Final = 5.0
+"""Seconds a connect (at startup, and each reconnect) may take at least.
+
+Longer than a publish may: a worker just started on a busy machine can need a
+moment for its first connection, and failing there fails the app's startup.
 """
 
 _BEFORE_ALL: Final = "0-0"  # the id before every stream entry
@@ -58,6 +65,7 @@ class RedisBackend(BroadcastBackend):
     def __init__(self, settings: RedisSettings) -> None:
         self.settings = settings
         self._maxlen = max(settings.history, LIVE_MINIMUM)
+        self._connect_timeout = max(settings.publish_timeout, CONNECT_TIMEOUT)
         self._pool: aioredis.Redis | None = None
         self._pool_loop: asyncio.AbstractEventLoop | None = None
         self._reader: aioredis.Redis | None = None
@@ -89,7 +97,8 @@ class RedisBackend(BroadcastBackend):
         connection is closed and this raises.
 
         Raises:
-            BroadcastUnavailable: Redis did not answer within ``publish_timeout``.
+            BroadcastUnavailable: Redis did not answer within ``publish_timeout``
+                (at least :data:`CONNECT_TIMEOUT` seconds).
         """
         settings = self.settings
         closes = self._closes
@@ -107,8 +116,9 @@ class RedisBackend(BroadcastBackend):
             **settings.connection_kwargs(),
         )
         try:
-            reader_id = int(await self._bounded(reader.client_id(), "connect"))
-            await self._bounded(pool.ping(), "connect")
+            limit = self._connect_timeout
+            reader_id = int(await self._bounded(reader.client_id(), "connect", limit))
+            await self._bounded(pool.ping(), "connect", limit)
             if self._closes != closes:
                 raise BroadcastUnavailable(
                     f"The Redis broadcast backend ({settings.shown_url}) was closed while "
@@ -328,9 +338,10 @@ class RedisBackend(BroadcastBackend):
             return None
         return info
 
-    async def _bounded(self, call: Awaitable[Any], what: str) -> Any:
+    async def _bounded(self, call: Awaitable[Any], what: str, timeout: float | None = None) -> Any:
         """Await a Redis call for at most ``publish_timeout``; failures become unavailable."""
-        timeout = self.settings.publish_timeout
+        if timeout is None:
+            timeout = self.settings.publish_timeout
         try:
             return await asyncio.wait_for(call, timeout)
         except ResponseError:
@@ -338,7 +349,7 @@ class RedisBackend(BroadcastBackend):
         except asyncio.TimeoutError:
             raise BroadcastUnavailable(
                 f"Redis at {self.settings.shown_url} did not answer the {what} within "
-                f"{timeout:g} s (publish_timeout)."
+                f"{timeout:g} s."
             ) from None
         except (RedisError, OSError) as exc:
             raise BroadcastUnavailable(

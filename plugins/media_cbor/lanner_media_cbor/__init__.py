@@ -1,9 +1,9 @@
-"""lanner-media-cbor: CBOR for lanner's WebSocket BINARY messages and ``application/cbor`` bodies.
+"""lanner-media-cbor: CBOR for ``application/cbor`` bodies and, on request, WebSocket BINARY.
 
 Installed, it loads by itself (entry point ``media_cbor`` in group ``lanner``);
 ``App(plugins=[lanner_media_cbor], autoload_plugins=False)`` loads it
-in-process. Configure it with ``plugin_config={"media_cbor": {"ws_binary":
-False}}`` to keep MessagePack for BINARY messages.
+in-process. It takes the WebSocket BINARY slot (MessagePack by default) only
+when the app opts in with ``plugin_config={"media_cbor": {"ws_binary": True}}``.
 """
 
 from importlib.metadata import PackageNotFoundError, version

@@ -1,4 +1,4 @@
-"""The plugin's hook implementations: CBOR for HTTP bodies and the WebSocket BINARY slot."""
+"""The plugin's hook implementations: CBOR for HTTP bodies; the WebSocket BINARY slot on request."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def lanner_http_media_handlers(app: App) -> Mapping[str, BaseHandler]:
 def lanner_ws_media_handlers(
     app: App,
 ) -> Mapping[WebSocketPayloadType, TextBaseHandlerWS | BinaryBaseHandlerWS] | None:
-    """Take the WebSocket BINARY slot, unless the config says ``ws_binary: False``."""
+    """Take the WebSocket BINARY slot, only if the app opts in with ``ws_binary: True``."""
     if not parse_config(app.plugin_config(PLUGIN_NAME)).ws_binary:
         return None
     return {WebSocketPayloadType.BINARY: CBORHandlerWS()}

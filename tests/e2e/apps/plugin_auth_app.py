@@ -67,6 +67,7 @@ app = lanner.App(
             "allowed_origins": [ALLOWED_ORIGIN],
             "exempt": ["/health"],
         },
+        "media_cbor": {"ws_binary": True},  # CBOR BINARY messages: opt-in
     },
 )
 _loaded = {info.name for info in app.plugin_assembly.plugins}

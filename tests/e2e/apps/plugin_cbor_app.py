@@ -33,5 +33,9 @@ class Echo:
             await ws.send_media(media, WebSocketPayloadType.BINARY)
 
 
-app = lanner.App(autoload_plugins=False, plugins=[lanner_media_cbor])
+app = lanner.App(
+    autoload_plugins=False,
+    plugins=[lanner_media_cbor],
+    plugin_config={"media_cbor": {"ws_binary": True}},  # the WebSocket slot is opt-in
+)
 app.add_route("/echo", Echo())
