@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, MutableMapping
 from typing import Any
 
 import lanner
+from lanner._ws_settings import WebSocketSettings
 
 COUNT = 20_000
 RUNS = 7
@@ -84,9 +85,9 @@ async def push_lanner() -> None:
     async def receive() -> dict[str, Any]:
         return {"type": "websocket.connect"}
 
-    ctx = lanner.ws.WebSocketContext(lanner.WebSocketOptions())
+    settings = WebSocketSettings(lanner.WebSocketOptions())
     scope = {"type": "websocket", "path": "/", "asgi": {"spec_version": "2.4"}}
-    ws = lanner.WebSocket(scope, receive, _send, ctx)
+    ws = lanner.WebSocket(scope, receive, _send, settings)
     await ws.accept()
     for _ in range(COUNT):
         await ws.send_text(TEXT)

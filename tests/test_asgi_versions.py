@@ -4,7 +4,7 @@
 1.x or 2.x for lifespan; ``scope["asgi"]["version"]`` (the interface) must be
 3.x. Anything else raises ``lanner.UnsupportedScopeError`` before the app
 receives or sends a message. (WebSocket scopes through the conductor are in
-``tests/test_ws_conformance.py``.)
+``tests/ws/test_conformance.py``.)
 """
 
 from __future__ import annotations

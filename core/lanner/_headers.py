@@ -36,7 +36,7 @@ def check_header(name: str, value: str) -> None:
         )
     if _TOKEN.fullmatch(name) is None:
         bad = _TOKEN.sub("", name)[:1]
-        found = f"has {_describe(bad)}" if bad else "is empty"
+        found = f"has {_name_character(bad)}" if bad else "is empty"
         raise ValueError(
             f"Header name {name!r} {found}; a header name is a token: letters, digits "
             "and !#$%&'*+-.^_`|~ only (RFC 9110 §5.1)."
@@ -44,7 +44,7 @@ def check_header(name: str, value: str) -> None:
     match = _NOT_FIELD_VALUE.search(value)
     if match is not None:
         raise ValueError(
-            f"Header {name!r}: the value {value[:60]!r} has {_describe(match.group())} at "
+            f"Header {name!r}: the value {value[:60]!r} has {_name_character(match.group())} at "
             f"index {match.start()}, which cannot be sent in a header. Values may hold "
             "visible ASCII, spaces, tabs and Latin-1 characters (RFC 9110 §5.5): remove "
             "it, or percent-encode the value."
@@ -56,7 +56,7 @@ def check_header(name: str, value: str) -> None:
         )
 
 
-def _describe(char: str) -> str:
+def _name_character(char: str) -> str:
     code = ord(char)
     if code < 0x20 or code == 0x7F:
         return f"the control character {char!r} (U+{code:04X})"

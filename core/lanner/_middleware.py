@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Final
+
+from lanner._types import (
+    LifespanStage,
+    RequestStage,
+    RequestWsStage,
+    ResourceStage,
+    ResourceWsStage,
+    ResponseStage,
+)
 
 __all__ = ["MIDDLEWARE_METHODS", "MiddlewareChain", "check_middleware"]
 
@@ -17,8 +26,6 @@ MIDDLEWARE_METHODS: Final = (
     "process_startup",
     "process_shutdown",
 )
-
-Hook = Callable[..., Awaitable[None]]
 
 
 def check_middleware(middleware: object) -> None:
@@ -78,14 +85,15 @@ class MiddlewareChain:
         "startup",
     )
 
-    def __init__(self, middleware: Sequence[Any]) -> None:
-        def stage(name: str) -> tuple[Hook, ...]:
+    def __init__(self, middleware: Sequence[object]) -> None:
+        def stage(name: str) -> tuple[Any, ...]:
+            # check_middleware() checked each method when the middleware was added.
             return tuple(getattr(m, name) for m in middleware if getattr(m, name, None))
 
-        self.request = stage("process_request")
-        self.resource = stage("process_resource")
-        self.response = tuple(reversed(stage("process_response")))
-        self.request_ws = stage("process_request_ws")
-        self.resource_ws = stage("process_resource_ws")
-        self.startup = stage("process_startup")
-        self.shutdown = tuple(reversed(stage("process_shutdown")))
+        self.request: tuple[RequestStage, ...] = stage("process_request")
+        self.resource: tuple[ResourceStage, ...] = stage("process_resource")
+        self.response: tuple[ResponseStage, ...] = stage("process_response")[::-1]
+        self.request_ws: tuple[RequestWsStage, ...] = stage("process_request_ws")
+        self.resource_ws: tuple[ResourceWsStage, ...] = stage("process_resource_ws")
+        self.startup: tuple[LifespanStage, ...] = stage("process_startup")
+        self.shutdown: tuple[LifespanStage, ...] = stage("process_shutdown")[::-1]

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
+from lanner._types import Responder
 from lanner.errors import HTTPMethodNotAllowed
 
-__all__ = ["HTTP_METHODS", "Responder", "RouteTarget", "build_route_target"]
-
-Responder = Callable[..., Awaitable[None]]
+__all__ = ["HTTP_METHODS", "RouteTarget", "build_route_target"]
 
 HTTP_METHODS: Final = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 

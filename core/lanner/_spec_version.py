@@ -14,7 +14,14 @@ from typing import Final
 from lanner._types import Scope
 from lanner.errors import UnsupportedScopeError
 
-__all__ = ["SERVED_SPECS", "check_scope", "parse_version"]
+__all__ = [
+    "SERVED_SPECS",
+    "WS_SPEC_FLAGS",
+    "check_scope",
+    "parse_version",
+    "unsupported_scope_type",
+    "ws_spec_flags",
+]
 
 # The major spec versions lanner speaks, per scope type; the lifespan protocol
 # changed nothing lanner uses between 1.0 and 2.0.
@@ -46,6 +53,32 @@ def parse_version(raw: object) -> tuple[int, ...]:
     return tuple(int(part) for part in parts)
 
 
+# PERF: servers report one or two spec_version strings; parse each once.
+WS_SPEC_FLAGS: dict[str, tuple[bool, bool, bool]] = {}
+"""``spec_version`` to :func:`ws_spec_flags`' answer, for the versions seen so far."""
+
+
+def ws_spec_flags(scope: Scope) -> tuple[bool, bool, bool]:
+    """Return what the server's WebSocket spec version provides.
+
+    (close reasons (2.3), errors on a send to a lost client (2.4), headers on
+    accept (2.1)); a missing version is 2.0, ASGI's default.
+    """
+    asgi = scope.get("asgi")
+    raw = asgi.get("spec_version", "2.0") if asgi else "2.0"
+    flags = WS_SPEC_FLAGS.get(raw)
+    if flags is None:
+        raw = str(raw)
+        try:
+            version = parse_version(raw)
+        except ValueError:
+            version = (2, 0)  # the app refuses such a scope; a bare WebSocket assumes 2.0
+        flags = (version >= (2, 3), version >= (2, 4), version >= (2, 1))
+        if len(WS_SPEC_FLAGS) < 16:
+            WS_SPEC_FLAGS[raw] = flags
+    return flags
+
+
 def check_scope(scope: Scope) -> None:
     """Refuse a scope whose ASGI interface or protocol spec version lanner cannot serve.
 
@@ -66,9 +99,7 @@ def check_scope(scope: Scope) -> None:
         return
     majors = _SUPPORTED_MAJORS.get(str(kind))
     if majors is None:
-        raise UnsupportedScopeError(
-            f"lanner serves ASGI 'http', 'websocket' and 'lifespan' scopes; got {kind!r}."
-        )
+        raise unsupported_scope_type(kind)
     if interface is not None and _major(interface) != _INTERFACE_MAJOR:
         raise UnsupportedScopeError(
             f"The server speaks ASGI {interface!r}, but lanner is an ASGI 3 application "
@@ -85,6 +116,13 @@ def check_scope(scope: Scope) -> None:
         _CHECKED.add(key)
         if kind != "lifespan" and isinstance(spec, str):
             SERVED_SPECS.add(spec)
+
+
+def unsupported_scope_type(kind: object) -> UnsupportedScopeError:
+    """The error for a scope type lanner does not serve (``"webtransport"``, say)."""
+    return UnsupportedScopeError(
+        f"lanner serves ASGI 'http', 'websocket' and 'lifespan' scopes; got {kind!r}."
+    )
 
 
 def _major(raw: object) -> int | None:

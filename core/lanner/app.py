@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 from lanner import plugins as _plugins
 from lanner._checks import ERROR_HANDLER_SHAPE, is_error_handler
+from lanner._frozen import FrozenApp, accepts_ws
 from lanner._middleware import check_middleware
 from lanner._owned import OwnedDict
 from lanner._resources import RouteTarget, build_route_target
-from lanner._serve import ErrorHandler, Server, Sink, accepts_ws
-from lanner._spec_version import SERVED_SPECS, check_scope
-from lanner._types import Receive, Scope, Send
+from lanner._spec_version import SERVED_SPECS, check_scope, unsupported_scope_type
+from lanner._types import ErrorHandler, Receive, Scope, Send, Sink
+from lanner._ws_settings import WebSocketSettings
 from lanner.broadcast.backend import BackendFactory
 from lanner.broadcast.hub import Broadcast
 from lanner.broadcast.select import open_broadcast
@@ -24,7 +25,6 @@ from lanner.options import RequestOptions, ResponseOptions
 from lanner.plugins._config import resolve_section
 from lanner.routing import CompiledRouter
 from lanner.sse import SSEOptions
-from lanner.ws import WebSocketContext
 from lanner.ws_options import WebSocketOptions
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ class App:
         self._plugin_config_raw: dict[str, Any] = dict(plugin_config or {})
         self._plugin_names: tuple[str, ...] = ()
         self._plugin_state: dict[str, SimpleNamespace] = {}
-        self._server: Server | None = None
+        self._frozen: FrozenApp | None = None
         if middleware is not None:
             self.add_middleware(middleware)
         self._plugins: PluginAssembly = _plugins.assemble(
@@ -106,7 +106,7 @@ class App:
         """The broadcast hub: fan-out to WebSockets and SSE streams (see docs/broadcast.md)."""
 
     def __repr__(self) -> str:
-        state = "serving" if self._server is not None else "assembling"
+        state = "serving" if self._frozen is not None else "assembling"
         return f"<lanner.App {state}, {len(self._router.templates)} routes>"
 
     # -- configuration ----------------------------------------------------------
@@ -157,7 +157,7 @@ class App:
         return self._plugins
 
     def _check_open(self, what: str) -> None:
-        if self._server is not None:
+        if self._frozen is not None:
             raise RuntimeError(
                 f"Cannot {what} after the app has started: lanner compiles routes, "
                 "middleware, sinks and error handlers into its serving path at the "
@@ -259,7 +259,7 @@ class App:
 
     # -- serving --------------------------------------------------------------
 
-    def freeze(self) -> Server:
+    def freeze(self) -> FrozenApp:
         """Compile the serving path now (it also happens at the first call).
 
         Raises:
@@ -267,12 +267,12 @@ class App:
                 the app did not settle.
             TypeError: A media handler slot holds the wrong handler type.
         """
-        if self._server is not None:
-            return self._server
+        if self._frozen is not None:
+            return self._frozen
         assembly = self._plugins
         assembly.check(app_sink_prefixes=[pattern.pattern for pattern, _, _ in self._sinks])
         plugin_sinks = [_compile_sink(s, p, owner=o) for p, s, o in assembly.sinks]
-        server = Server(
+        frozen = FrozenApp(
             router=self._router,
             middleware=[*assembly.middleware, *self._middleware],
             sinks=[*self._sinks, *plugin_sinks],
@@ -281,14 +281,14 @@ class App:
             lifespans=[self.broadcast.lifespan(), *assembly.lifespans],
             req_options=self.req_options,
             resp_options=self.resp_options,
-            ws_ctx=WebSocketContext(self.ws_options),
+            ws_settings=WebSocketSettings(self.ws_options),
             ping_interval=self.sse_options.ping_interval,
             sse_send_timeout=self.sse_options.send_timeout,
         )
         for owned in assembly.mappings:  # every mapping a hook of the table fills
             owned.freeze()
-        self._server = server
-        return server
+        self._frozen = frozen
+        return frozen
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one ASGI connection (``http``, ``websocket`` or ``lifespan``).
@@ -306,10 +306,10 @@ class App:
             asgi is not None and asgi.get("spec_version") not in SERVED_SPECS
         ):
             check_scope(scope)
-        server = self._server
-        if server is None:
+        frozen = self._frozen
+        if frozen is None:
             try:
-                server = self.freeze()
+                frozen = self.freeze()
             except Exception as ex:
                 if scope["type"] != "lifespan":
                     raise
@@ -319,13 +319,15 @@ class App:
                 await receive()
                 await send({"type": "lifespan.startup.failed", "message": f"{ex}"})
                 return
-        # PERF: dispatch here rather than through Server.__call__: one frame less.
         if kind == "http":
-            await server.handle_http(scope, receive, send)
+            await frozen.handle_http(scope, receive, send)
         elif kind == "websocket":
-            await server.handle_ws(scope, receive, send)
+            await frozen.handle_ws(scope, receive, send)
+        elif kind == "lifespan":
+            await frozen.lifespan(scope, receive, send)
         else:
-            await server(scope, receive, send)
+            # A type check_scope() did not see: its spec_version is one already served.
+            raise unsupported_scope_type(kind)
 
 
 def _compile_sink(

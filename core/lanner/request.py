@@ -337,7 +337,7 @@ class Request(Contextual):
             return [transform(item) for item in items]
         except ValueError as exc:
             raise _invalid_param(
-                name, f"a list of {_describe(transform)}", ",".join(items)
+                name, f"a list of {_transform_name(transform)}", ",".join(items)
             ) from exc
 
     # -- body -----------------------------------------------------------------
@@ -478,5 +478,5 @@ def _too_large(limit: int) -> HTTPContentTooLarge:
     )
 
 
-def _describe(transform: Callable[..., Any]) -> str:
+def _transform_name(transform: Callable[..., Any]) -> str:
     return getattr(transform, "__name__", repr(transform))

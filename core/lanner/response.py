@@ -12,6 +12,7 @@ from lanner._headers import check_header
 from lanner.options import ResponseOptions
 
 if TYPE_CHECKING:
+    from lanner._types import Headers
     from lanner.sse import SSEvent
 
 __all__ = ["Response"]
@@ -213,6 +214,16 @@ class Response(Contextual):
     def extra_headers(self) -> list[tuple[str, str]]:
         """Return the header lines set so far, in order (without Content-Type)."""
         return list(self._headers or ())
+
+    def _encoded_headers(self) -> Headers:
+        """The header lines set so far, as ASGI sends them; a new list each call.
+
+        The app's response writer calls this once per response.
+        """
+        extra = self._headers
+        if not extra:
+            return []
+        return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in extra]
 
 
 # The separators RFC 6265 (via RFC 2616's token) forbids in a cookie name.

@@ -1,55 +1,47 @@
 """The WebSocket connection handed to ``on_websocket`` responders.
 
-Lost-connection detection: ASGI servers on spec 2.4 or later (every current
-uvicorn implementation) raise on a send to a closed connection, and lanner
-turns that into :class:`~lanner.WebSocketDisconnected`; such connections run
-no background task at all. Only on older servers, and only while
-``ws_options.max_receive_queue`` is positive, does lanner start a small reader
-task that buffers client messages and notices the disconnect, so that an
-endpoint that only sends still learns the client has gone.
+Its neighbours: :mod:`lanner._ws_settings` (``ws_options`` checked and
+prepared once per app), :mod:`lanner._ws_reader` (how a connection learns the
+client has gone on servers before ASGI spec 2.4) and :mod:`lanner._lifecycle`
+(the send-timeout watchdog and shutdown, which call this module's ``_``-methods
+under "the app's side").
 """
 
 from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Coroutine, Iterable, Mapping
 from typing import Any, Final
 
 from lanner._headers import check_header
 from lanner._lifecycle import abort_transport, cancel_awaiting, is_pending, stopped_by_server
-from lanner._spec_version import parse_version
+from lanner._spec_version import WS_SPEC_FLAGS, ws_spec_flags
 from lanner._types import Message, Receive, Scope, Send
+from lanner._ws_reader import start_reader
+from lanner._ws_settings import (
+    SENDABLE_STANDARD_CODES,
+    WebSocketSettings,
+    check_close_reason,
+    is_sendable_close_code,
+)
 from lanner.errors import (
     MediaPayloadTypeError,
     PayloadTypeError,
     UnsupportedError,
     WebSocketDisconnected,
 )
-from lanner.media.base import BinaryBaseHandlerWS, TextBaseHandlerWS
-from lanner.ws_options import ERROR_CLOSE_FALLBACK, WebSocketOptions, WebSocketPayloadType
+from lanner.ws_options import WebSocketPayloadType
 
-__all__ = ["WebSocket", "WebSocketContext", "is_sendable_close_code"]
+__all__ = ["WebSocket", "WebSocketSettings", "is_sendable_close_code"]
 
 _TEXT: Final = WebSocketPayloadType.TEXT
 _BINARY: Final = WebSocketPayloadType.BINARY
-
-# RFC 6455 §7.4: codes an endpoint may put in a Close frame. 1004-1006 and 1015
-# are reserved for local use and never sent; 1016-2999 belong to the protocol.
-_SENDABLE_STANDARD: Final = frozenset({1000, 1001, 1002, 1003, *range(1007, 1015)})
 
 _GOING_AWAY: Final = 1001
 _NO_STATUS_RECEIVED: Final = 1005
 _ABNORMAL_CLOSURE: Final = 1006
 _MESSAGE_TOO_BIG: Final = 1009
-
-# RFC 6455 §5.5: a control frame carries at most 125 bytes, two of them the code.
-_MAX_CLOSE_REASON_BYTES: Final = 123
-
-
-def is_sendable_close_code(code: int) -> bool:
-    """Return whether ``code`` may be sent in a WebSocket Close frame."""
-    return code in _SENDABLE_STANDARD or 3000 <= code <= 4999
 
 
 def _unsendable_text(where: str, exc: UnicodeEncodeError) -> ValueError:
@@ -64,17 +56,6 @@ def _unsendable_text(where: str, exc: UnicodeEncodeError) -> ValueError:
     )
 
 
-def _check_close_reason(reason: str, where: str) -> None:
-    # Servers disagree on a reason that does not fit the Close frame: wsproto
-    # truncates it, websockets fails the connection (the client sees 1006).
-    size = len(reason.encode())
-    if size > _MAX_CLOSE_REASON_BYTES:
-        raise ValueError(
-            f"{where} is {size} bytes in UTF-8, but a WebSocket close reason holds "
-            f"at most {_MAX_CLOSE_REASON_BYTES}: shorten it ({reason[:30]!r}...)."
-        )
-
-
 class _State(enum.Enum):
     HANDSHAKE = "handshake"
     OPEN = "open"
@@ -85,93 +66,6 @@ class _State(enum.Enum):
 _HANDSHAKE: Final = _State.HANDSHAKE
 _OPEN: Final = _State.OPEN
 _CLOSED: Final = _State.CLOSED
-
-
-class WebSocketContext:
-    """What every connection of an app shares, prepared once when the app starts.
-
-    PERF: the handlers' bound methods and the options are resolved here, so
-    each message costs no lookup through ``ws_options``.
-    """
-
-    __slots__ = (
-        "binary_deserialize",
-        "binary_serialize",
-        "close_reasons",
-        "error_close_code",
-        "max_message_size",
-        "max_receive_queue",
-        "send_timeout",
-        "text_deserialize",
-        "text_serialize",
-    )
-
-    def __init__(self, options: WebSocketOptions) -> None:
-        text = options.media_handlers.get(_TEXT)
-        binary = options.media_handlers.get(_BINARY)
-        self.text_serialize = text.serialize if isinstance(text, TextBaseHandlerWS) else None
-        self.text_deserialize = text.deserialize if isinstance(text, TextBaseHandlerWS) else None
-        self.binary_serialize = (
-            binary.serialize if isinstance(binary, BinaryBaseHandlerWS) else None
-        )
-        self.binary_deserialize = (
-            binary.deserialize if isinstance(binary, BinaryBaseHandlerWS) else None
-        )
-        if options.max_receive_queue < 0:
-            raise ValueError(
-                "ws_options.max_receive_queue must be 0 (off) or a positive int; "
-                f"got {options.max_receive_queue!r}."
-            )
-        self.max_receive_queue = options.max_receive_queue
-        code = options.error_close_code
-        self.error_close_code = code if is_sendable_close_code(code) else ERROR_CLOSE_FALLBACK
-        self.close_reasons = dict(options.default_close_reasons)
-        for close_code, reason in self.close_reasons.items():
-            _check_close_reason(reason, f"ws_options.default_close_reasons[{close_code}]")
-        limit = options.max_message_size
-        if limit is not None and (type(limit) is not int or limit < 1):
-            raise ValueError(
-                "ws_options.max_message_size must be None (the server's limit) or a "
-                f"positive number of bytes; got {limit!r}."
-            )
-        self.max_message_size = limit
-        self.send_timeout = _check_send_timeout(options.send_timeout)
-
-
-def _check_send_timeout(value: object) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1e9:
-        raise ValueError(
-            "ws_options.send_timeout must be None (no limit) or a positive number of "
-            f"seconds; got {value!r}."
-        )
-    return float(value)
-
-
-# PERF: servers report one or two spec_version strings; parse each once.
-_SPEC_FLAGS: dict[str, tuple[bool, bool, bool]] = {}
-
-
-def _spec_flags(scope: Scope) -> tuple[bool, bool, bool]:
-    """Return what the server's WebSocket spec version provides.
-
-    (close reasons (2.3), errors on a send to a lost client (2.4), headers on
-    accept (2.1)); a missing version is 2.0, ASGI's default.
-    """
-    asgi = scope.get("asgi")
-    raw = asgi.get("spec_version", "2.0") if asgi else "2.0"
-    flags = _SPEC_FLAGS.get(raw)
-    if flags is None:
-        raw = str(raw)
-        try:
-            version = parse_version(raw)
-        except ValueError:
-            version = (2, 0)  # the app refuses such a scope; a bare WebSocket assumes 2.0
-        flags = (version >= (2, 3), version >= (2, 4), version >= (2, 1))
-        if len(_SPEC_FLAGS) < 16:
-            _SPEC_FLAGS[raw] = flags
-    return flags
 
 
 class WebSocket:
@@ -185,16 +79,16 @@ class WebSocket:
 
     __slots__ = (
         "_close_code",
-        "_ctx",
         "_going_away",
         "_lost_code",
-        "_pump_task",
+        "_reader_task",
         "_receive",
         "_scope",
         "_send",
         "_sending",
         "_server_reports_loss",
         "_server_send",
+        "_settings",
         "_state",
         "_subprotocols",
         "_supports_reason",
@@ -202,16 +96,18 @@ class WebSocket:
         "_unbounded_receive",
     )
 
-    def __init__(self, scope: Scope, receive: Receive, send: Send, ctx: WebSocketContext) -> None:
+    def __init__(
+        self, scope: Scope, receive: Receive, send: Send, settings: WebSocketSettings
+    ) -> None:
         self._scope = scope
         self._receive = receive
         self._send = send
         self._server_send = send
-        self._ctx = ctx
+        self._settings = settings
         self._state = _HANDSHAKE
         self._close_code: int | None = None
         self._lost_code: int | None = None
-        self._pump_task: asyncio.Task[None] | None = None
+        self._reader_task: asyncio.Task[None] | None = None
         # The awaitable of the latest send (the send-timeout watchdog checks it),
         # and why the connection failed if a send timed out.
         self._sending: object = None
@@ -220,8 +116,8 @@ class WebSocket:
         self._going_away = False
         # Close reasons arrived in ASGI spec 2.3; errors on a lost send in 2.4.
         asgi = scope.get("asgi")
-        flags = _SPEC_FLAGS.get(asgi.get("spec_version")) if asgi else None
-        self._supports_reason, self._server_reports_loss, _ = flags or _spec_flags(scope)
+        flags = WS_SPEC_FLAGS.get(asgi.get("spec_version")) if asgi else None
+        self._supports_reason, self._server_reports_loss, _ = flags or ws_spec_flags(scope)
         self._subprotocols: tuple[str, ...] | None = None
 
     def __repr__(self) -> str:
@@ -268,12 +164,12 @@ class WebSocket:
         uvicorn); on older ones ``accept(headers=...)`` raises
         :class:`~lanner.UnsupportedError` rather than drop them.
         """
-        return _spec_flags(self._scope)[2]
+        return ws_spec_flags(self._scope)[2]
 
     @property
     def error_close_code(self) -> int:
         """The close code for an unhandled error (``ws_options.error_close_code``)."""
-        return self._ctx.error_close_code
+        return self._settings.error_close_code
 
     # -- handshake ------------------------------------------------------------
 
@@ -327,10 +223,10 @@ class WebSocket:
             self._close_code = _ABNORMAL_CLOSURE
             raise WebSocketDisconnected(_ABNORMAL_CLOSURE) from exc
         self._state = _OPEN
-        ctx = self._ctx
-        if ctx.max_receive_queue and not self._server_reports_loss:
-            self._start_pump(ctx.max_receive_queue)
-        if ctx.max_message_size is not None:
+        settings = self._settings
+        if settings.max_receive_queue and not self._server_reports_loss:
+            self._start_reader(settings.max_receive_queue)
+        if settings.max_message_size is not None:
             # PERF: the size check wraps receive only when a limit is set, so
             # apps without one pay nothing for it per message.
             self._unbounded_receive: Receive = self._receive
@@ -379,20 +275,20 @@ class WebSocket:
         if code is None:
             code = 1000
         # PERF: is_sendable_close_code() written out; this runs once per connection.
-        elif code not in _SENDABLE_STANDARD and not 3000 <= code <= 4999:
+        elif code not in SENDABLE_STANDARD_CODES and not 3000 <= code <= 4999:
             raise ValueError(
                 f"WebSocket close code {code} cannot be sent: use 1000-1003, "
                 "1007-1014 or an application code in 3000-4999."
             )
         if reason:
-            _check_close_reason(reason, "The close reason")
+            check_close_reason(reason, "The close reason")
         if self._state is _CLOSED:
             return
         self._state = _CLOSED
         self._close_code = code
         message: Message = {"type": "websocket.close", "code": code}
         if self._supports_reason:
-            text = reason if reason is not None else self._ctx.close_reasons.get(code)
+            text = reason if reason is not None else self._settings.close_reasons.get(code)
             if text:
                 message["reason"] = text
         try:
@@ -406,8 +302,8 @@ class WebSocket:
             # The close itself could not be sent in time: the connection is failed.
             stopped_by_server(asyncio.current_task())
         finally:
-            if self._pump_task is not None:
-                self._stop_pump()
+            if self._reader_task is not None:
+                self._stop_reader()
 
     # -- receiving ------------------------------------------------------------
     # PERF: each receive and send is one coroutine frame over the server's own
@@ -421,7 +317,7 @@ class WebSocket:
 
     async def _receive_within_limit(self) -> Message:
         message = await self._unbounded_receive()
-        limit = self._ctx.max_message_size
+        limit = self._settings.max_message_size
         assert limit is not None
         text = message.get("text")
         if text is not None:
@@ -439,7 +335,7 @@ class WebSocket:
         self._state = _CLOSED
         self._lost_code = code
         self._close_code = code
-        self._stop_pump()
+        self._stop_reader()
         return WebSocketDisconnected(code, message.get("reason") or None)
 
     async def receive(self) -> str | bytes:
@@ -510,14 +406,14 @@ class WebSocket:
         message = await self._receive()
         text = message.get("text")
         if text is not None:
-            decode_text = self._ctx.text_deserialize
+            decode_text = self._settings.text_deserialize
             if decode_text is None:
                 raise MediaPayloadTypeError("TEXT")
             return decode_text(text)
         data = message.get("bytes")
         if data is None:
             raise self._on_disconnect(message)
-        decode_binary = self._ctx.binary_deserialize
+        decode_binary = self._settings.binary_deserialize
         if decode_binary is None:
             raise MediaPayloadTypeError("BINARY")
         return decode_binary(data)
@@ -530,7 +426,7 @@ class WebSocket:
         self._state = _CLOSED
         self._lost_code = self._lost_code or _ABNORMAL_CLOSURE
         self._close_code = self._lost_code
-        self._stop_pump()
+        self._stop_reader()
         return WebSocketDisconnected(self._lost_code, self._timed_out)
 
     def _on_timed_out(self) -> WebSocketDisconnected:
@@ -538,7 +434,7 @@ class WebSocket:
         stopped_by_server(asyncio.current_task())
         self._state = _CLOSED
         self._close_code = self._lost_code
-        self._stop_pump()
+        self._stop_reader()
         return WebSocketDisconnected(self._lost_code or _ABNORMAL_CLOSURE, self._timed_out)
 
     async def send_text(self, payload: str) -> None:
@@ -609,15 +505,15 @@ class WebSocket:
         """
         if self._state is not _OPEN:
             raise self._not_open()
-        ctx = self._ctx
+        settings = self._settings
         message: Message
         if payload_type is _TEXT:
-            encode_text = ctx.text_serialize
+            encode_text = settings.text_serialize
             if encode_text is None:
                 raise PayloadTypeError("No media handler is set for TEXT WebSocket messages.")
             message = {"type": "websocket.send", "text": encode_text(media)}
         else:
-            encode_binary = ctx.binary_serialize
+            encode_binary = settings.binary_serialize
             if encode_binary is None:
                 raise PayloadTypeError("No media handler is set for BINARY WebSocket messages.")
             data = encode_binary(media)
@@ -637,7 +533,23 @@ class WebSocket:
                 raise
             raise self._on_timed_out() from None
 
-    # -- send timeout and shutdown (called by the app's LiveConnections) -----
+    # -- the app's side: teardown, send timeout and shutdown -----------------
+
+    def _teardown(self, code: int) -> Coroutine[Any, Any, None] | None:
+        """End the connection once its responder has returned (or raised).
+
+        Returns the close with ``code`` for the app to await, unless the
+        connection is closed already; then it only stops the fallback reader
+        (a close stops it too). The close stays watched by the send timeout, so
+        a client that does not read cannot hold it.
+        """
+        # PERF: a plain method handing back close()'s coroutine, not an async one
+        # awaiting it: no extra coroutine frame on a path run once per connection.
+        if self._state is not _CLOSED and self._lost_code is None:
+            return self.close(code)
+        if self._reader_task is not None:
+            self._stop_reader()
+        return None
 
     def _pending_send(self) -> object | None:
         sending = self._sending
@@ -659,43 +571,29 @@ class WebSocket:
             self._going_away = True  # accept() closes it right after the handshake
             return
         if self._state is _OPEN and self._lost_code is None:
-            reason = None if _GOING_AWAY in self._ctx.close_reasons else "Server shutting down"
+            reason = None if _GOING_AWAY in self._settings.close_reasons else "Server shutting down"
             await self.close(_GOING_AWAY, reason)
 
     # -- lost-connection fallback for servers before ASGI spec 2.4 -----------------
 
-    def _start_pump(self, max_queue: int) -> None:
+    def _start_reader(self, max_queue: int) -> None:
         queue: asyncio.Queue[Message] = asyncio.Queue(max_queue)
         server_receive = self._receive
         self._receive = queue.get
         self._send = self._send_unless_lost
-        self._pump_task = asyncio.get_running_loop().create_task(
-            self._pump(server_receive, queue), name=f"lanner-ws-reader {self._scope.get('path')}"
-        )
+        name = f"lanner-ws-reader {self._scope.get('path')}"
+        self._reader_task = start_reader(server_receive, queue, self._note_lost, name)
 
-    async def _pump(self, server_receive: Receive, queue: asyncio.Queue[Message]) -> None:
-        while True:
-            try:
-                message = await server_receive()
-            except Exception:
-                # The server's receive failed: treat it as a lost connection so
-                # the app's pending receive and later sends end instead of hanging.
-                message = {"type": "websocket.disconnect", "code": _ABNORMAL_CLOSURE}
-            if message["type"] != "websocket.receive":
-                # Record the loss first: the queue may be full, and a sender
-                # must learn of it without waiting for the app to drain it.
-                self._lost_code = int(message.get("code") or _NO_STATUS_RECEIVED)
-                await queue.put(message)
-                return
-            await queue.put(message)
+    def _note_lost(self, code: int) -> None:
+        self._lost_code = code
 
     async def _send_unless_lost(self, message: Message) -> None:
         if self._lost_code is not None:
             raise OSError("the client has disconnected")
         await self._server_send(message)
 
-    def _stop_pump(self) -> None:
-        task = self._pump_task
+    def _stop_reader(self) -> None:
+        task = self._reader_task
         if task is not None:
-            self._pump_task = None
+            self._reader_task = None
             task.cancel()

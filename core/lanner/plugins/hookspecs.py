@@ -25,11 +25,13 @@ results combine; a new hook needs both.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, Final
 
 import pluggy
+
+from lanner._types import ErrorHandler, Sink
 
 if TYPE_CHECKING:
     from lanner.app import App
@@ -59,19 +61,6 @@ hookspec: Final = pluggy.HookspecMarker(PROJECT_NAME)
 
 hookimpl: Final = pluggy.HookimplMarker(PROJECT_NAME)
 """Marks a plugin's hook implementation: ``@lanner.hookimpl``."""
-
-ErrorHandler = Callable[..., Awaitable[None]]
-"""An error handler: ``async def handler(req, resp, ex, params, *, ws=None) -> None``.
-
-The ``ws`` keyword is passed only to handlers whose signature accepts it, so
-four-argument handlers keep working for HTTP errors.
-"""
-
-Sink = Callable[..., Awaitable[None]]
-"""A sink: ``async def sink(req, resp, *, ws=None, **params) -> None``.
-
-A sink that cannot take ``ws`` does not receive WebSocket handshakes.
-"""
 
 
 @hookspec

@@ -511,7 +511,8 @@ async def test_a_thousand_connections_leave_no_task_behind(
 
 async def test_fallback_reader_turns_a_failing_server_receive_into_a_disconnect() -> None:
     """On a pre-2.4 server, a receive that raises ends the app's receive with 1006."""
-    from lanner.ws import WebSocket, WebSocketContext
+    from lanner._ws_settings import WebSocketSettings
+    from lanner.ws import WebSocket
 
     sent: list[dict[str, object]] = []
 
@@ -523,7 +524,7 @@ async def test_fallback_reader_turns_a_failing_server_receive_into_a_disconnect(
 
     options = lanner.WebSocketOptions()
     scope = {"type": "websocket", "path": "/x", "asgi": {"spec_version": "2.3"}}
-    ws = WebSocket(scope, receive, send, WebSocketContext(options))
+    ws = WebSocket(scope, receive, send, WebSocketSettings(options))
     await ws.accept()
     with pytest.raises(lanner.WebSocketDisconnected) as info:
         await asyncio.wait_for(ws.receive_text(), 1.0)
