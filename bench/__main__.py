@@ -1,9 +1,13 @@
 """Command line: ``python -m bench --quick | --full [options]``.
 
-``--full`` (``make bench``) runs both levels at full size and rewrites
+``--full`` (``make bench``) runs every level (in process, end to end, and the
+fan-out levels: in process, end to end on one worker, across two workers over
+a private ``redis-server``) at full size and rewrites
 ``bench/results/latest.json``, the tables in ``docs/benchmarks.md`` and
 ``docs/bench_ratios.png``. ``--quick`` (``make bench-quick``) runs tiny sizes
-and one short end-to-end smoke, writing into a temporary directory. Either
+and one short end-to-end smoke of each level (the Redis one starts its own
+``redis-server`` and fails, saying how to install it, when there is none),
+writing into a temporary directory. Either
 exits non-zero only when the harness itself breaks, never on a timing.
 """
 
@@ -17,7 +21,9 @@ import time
 from pathlib import Path
 from typing import Any, Final
 
-from bench import _meta, chart, e2e, inprocess, paired, report
+from bench import _meta, chart, e2e, fanout, fanout_e2e, inprocess, paired, report
+from bench._redis import RedisMissing
+from bench.fanout_frameworks import FANOUT_FLOOR, fanout_by_key
 from bench.frameworks import BARE
 from bench.frameworks import by_key as frameworks_by_key
 from bench.scenarios import by_key as scenarios_by_key
@@ -32,12 +38,19 @@ _FULL_SIZES: Final = inprocess.Sizes(
 )
 _QUICK_SIZES: Final = inprocess.Sizes(messages=300, connections=100, requests=100, repetitions=3)
 
+_FULL_FANOUT: Final = fanout.FanoutSizes(subscribers=1000, messages=64, repetitions=7)
+_QUICK_FANOUT: Final = fanout.FanoutSizes(subscribers=20, messages=16, repetitions=2)
+
+FANOUT: Final = "fanout"
+"""The name ``--only`` takes for the fan-out levels (in process, end to end, Redis)."""
+
 _PAIRED_ROUNDS: Final = 6
 """Pairs of windows per framework in the paired CPU check (see :mod:`bench.paired`)."""
 
 _E2E_FOR_SCENARIO: Final = {
     "ws_echo": ("echo_1", "echo_50"),
     "ws_lifecycle": ("handshake",),
+    "ws_lifecycle_leave": (),
     "ws_push": ("push",),
     "sse": ("sse",),
     "http_get": ("http_get",),
@@ -66,6 +79,15 @@ def _parser() -> argparse.ArgumentParser:
         default=True,
         help="run the end-to-end level (default: on)",
     )
+    parser.add_argument(
+        "--redis",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="run the fan-out across workers over a private redis-server (default: on)",
+    )
+    parser.add_argument(
+        "--subscribers", type=int, help="subscribers in the end-to-end fan-out (full: 250)"
+    )
     parser.add_argument("--out", type=Path, help="write results here instead")
     parser.add_argument("--repetitions", type=int, help="in-process repetitions")
     parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop")
@@ -90,8 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     """Run the suite as the arguments say; return the exit status."""
     args = _parser().parse_args(argv)
     full = bool(args.full)
+    with_fanout = args.only is None or FANOUT in args.only
+    only = None if args.only is None else [key for key in args.only if key != FANOUT]
     try:
-        scenarios = scenarios_by_key(args.only)
+        scenarios = scenarios_by_key(only) if only != [] else []
         frameworks = frameworks_by_key(args.frameworks)
     except ValueError as exc:
         print(f"bench: {exc}", file=sys.stderr)
@@ -113,14 +137,15 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     results: dict[str, Any] = {"meta": _meta.collect("--full" if full else "--quick")}
     try:
-        _log(f"in process ({'full' if full else 'quick'} sizes)")
-        results["in_process"] = inprocess.run(
-            scenarios, frameworks, sizes, loop=args.loop, log=_log
-        )
+        if scenarios:
+            _log(f"in process ({'full' if full else 'quick'} sizes)")
+            results["in_process"] = inprocess.run(
+                scenarios, frameworks, sizes, loop=args.loop, log=_log
+            )
         if args.e2e:
             config = _e2e_config(args, full, scenarios)
             e2e_frameworks = frameworks if full else [BARE]
-            if config.metrics or full:
+            if config.metrics or (full and scenarios):
                 _log(f"end to end ({'full' if full else 'smoke'}: {len(e2e_frameworks)} apps)")
                 results["e2e"] = e2e.run(e2e_frameworks, config, log=_log)
                 _check_e2e_floor(results["e2e"])
@@ -139,14 +164,59 @@ def main(argv: list[str] | None = None) -> int:
                         ),
                         log=_log,
                     )
+        if with_fanout:
+            _fanout(args, full, results)
     except inprocess.HarnessError as exc:
         print(f"bench: harness broken: {exc}", file=sys.stderr)
         return 1
+    except RedisMissing as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 1
     results["meta"]["elapsed_s"] = round(time.monotonic() - started, 1)
 
-    complete = full and args.only is None and args.frameworks is None and args.e2e
+    complete = full and args.only is None and args.frameworks is None and args.e2e and args.redis
     _write(results, args.out, committed=complete and args.out is None)
     return 0
+
+
+def _fanout(args: argparse.Namespace, full: bool, results: dict[str, Any]) -> None:
+    """Run the fan-out levels: in process, then end to end (one worker, then Redis)."""
+    implementations = fanout_by_key(None)
+    _log(f"fan-out in process ({'full' if full else 'quick'} sizes)")
+    results["fanout_in_process"] = fanout.run(
+        implementations, _FULL_FANOUT if full else _QUICK_FANOUT, loop=args.loop, log=_log
+    )
+    if not args.e2e:
+        return
+    if full:
+        config = fanout_e2e.FanoutE2EConfig(
+            runs=args.e2e_runs or 3,
+            subscribers=args.subscribers or 250,
+            rate=100.0,
+            messages=600,
+            redis=args.redis,
+        )
+        served = implementations
+    else:
+        # The smoke run serves the floor and lanner only, briefly: it keeps the
+        # harness working (CI), it judges nothing.
+        config = fanout_e2e.FanoutE2EConfig(
+            runs=1,
+            subscribers=args.subscribers or 8,
+            rate=200.0,
+            messages=40,
+            redis=args.redis,
+            stalled_drain=0.5,
+        )
+        served = fanout_by_key(["lanner"])
+    section = fanout_e2e.run(served, config, log=_log)
+    for level in ("memory", "redis"):
+        errors = section.get(level, {}).get("errors", {})
+        if FANOUT_FLOOR.key in errors:
+            raise inprocess.HarnessError(
+                f"the hand-written fan-out failed end to end ({level}): {errors[FANOUT_FLOOR.key]}"
+            )
+    results["fanout_e2e"] = section
 
 
 def _e2e_config(args: argparse.Namespace, full: bool, scenarios: list[Any]) -> e2e.E2EConfig:

@@ -13,6 +13,8 @@ from typing import Any
 __all__ = ["collect"]
 
 _PACKAGES = (
+    "broadcaster",
+    "litestar",
     "lanner",
     "falcon",
     "starlette",

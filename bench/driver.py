@@ -11,6 +11,9 @@ pace and end a connection:
 - :class:`ServerCloses`: the same, but after its script the client waits, like
   an idle client, until the app sends ``websocket.close``; then ``receive``
   reports the disconnect. ``send`` also looks at the message type.
+- :class:`Subscriber`: a fan-out subscriber: it connects, then stays until
+  told to leave (``Audience.leave``) or the app closes it; ``send`` adds one
+  to the count its :class:`Audience` shares with every other subscriber.
 - :class:`HTTPExchange`: one ``http.request``; a later ``receive`` waits until the
   response has ended and then reports ``http.disconnect`` (uvicorn's behaviour,
   which SSE disconnect watchers rely on).
@@ -32,6 +35,7 @@ __all__ = [
     "HTTP_DISCONNECT",
     "HTTP_REQUEST",
     "WS_DISCONNECT",
+    "Audience",
     "ClientLeaves",
     "HTTPExchange",
     "Lifespan",
@@ -39,6 +43,7 @@ __all__ = [
     "RecordingHTTPExchange",
     "RecordingServerCloses",
     "ServerCloses",
+    "Subscriber",
     "http_scope",
     "ws_scope",
     "ws_text",
@@ -197,6 +202,95 @@ class ServerCloses(ClientLeaves):
             self._waiter = None
             if not waiter.done():
                 waiter.set_result(None)
+
+
+class Audience:
+    """What every :class:`Subscriber` of one fan-out run shares: one count, one leave signal.
+
+    ``delivered`` counts the messages sent to all subscribers after their
+    accept; :meth:`wait_for` returns once it reaches a total.
+    """
+
+    __slots__ = ("_leave", "_target", "_waiter", "delivered")
+
+    def __init__(self) -> None:
+        self.delivered = 0
+        self._target = 0
+        self._waiter: asyncio.Future[None] | None = None
+        self._leave: asyncio.Future[None] | None = None
+
+    def count(self) -> None:
+        """Add one delivery; wake :meth:`wait_for` when the target is reached."""
+        self.delivered += 1
+        if self.delivered == self._target:
+            waiter = self._waiter
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+
+    async def wait_for(self, total: int) -> None:
+        """Return once ``delivered`` has reached ``total``."""
+        if self.delivered >= total:
+            return
+        self._target = total
+        self._waiter = asyncio.get_running_loop().create_future()
+        await self._waiter
+
+    def leave_signal(self) -> asyncio.Future[None]:
+        """The future every subscriber's ``receive`` waits on after its connect."""
+        if self._leave is None:
+            self._leave = asyncio.get_running_loop().create_future()
+        return self._leave
+
+    def leave(self) -> None:
+        """Make every subscriber's pending and later ``receive`` report the disconnect."""
+        signal = self.leave_signal()
+        if not signal.done():
+            signal.set_result(None)
+
+
+class Subscriber:
+    """One fan-out subscriber: connects, then waits until the audience leaves or it is closed.
+
+    ``send`` counts the accept apart and every later message into the shared
+    :class:`Audience`; a ``websocket.close`` from the app ends the connection
+    (its ``receive`` then reports the disconnect).
+    """
+
+    __slots__ = ("_audience", "_closed", "_connected", "accepted", "close_code", "received")
+
+    def __init__(self, audience: Audience) -> None:
+        self._audience = audience
+        self._connected = False
+        self._closed: asyncio.Future[None] | None = None
+        self.accepted = False
+        self.received = 0
+        self.close_code: int | None = None
+
+    async def receive(self) -> Message:
+        """Return the connect first; then wait for the audience to leave or a close."""
+        if not self._connected:
+            self._connected = True
+            return CONNECT
+        leave = self._audience.leave_signal()
+        if self.close_code is None and not leave.done():
+            self._closed = asyncio.get_running_loop().create_future()
+            await asyncio.wait((leave, self._closed), return_when=asyncio.FIRST_COMPLETED)
+        return WS_DISCONNECT
+
+    async def send(self, message: Message) -> None:
+        """Count a message (the accept apart); notice ``websocket.close``."""
+        if self.accepted:
+            kind = message["type"]
+            if kind == "websocket.send":
+                self.received += 1
+                self._audience.count()
+            elif kind == "websocket.close":
+                self.close_code = message.get("code", 1000)
+                closed = self._closed
+                if closed is not None and not closed.done():
+                    closed.set_result(None)
+        else:
+            self.accepted = message["type"] == "websocket.accept"
 
 
 class HTTPExchange:

@@ -42,3 +42,17 @@ JSON_BODY: Final = {"hello": "world", "n": 1}
 
 DEFAULT_PUSH_COUNT: Final = 1000
 DEFAULT_SSE_COUNT: Final = 1000
+
+FANOUT_SUB_PATH: Final = "/sub"
+"""Fan-out apps (WebSocket): accept, forward every message of :data:`FANOUT_CHANNEL`
+as text until the client leaves (the handler keeps its own receive loop)."""
+
+FANOUT_PUB_PATH: Final = "/pub"
+"""Fan-out apps (WebSocket): publish each text message received to :data:`FANOUT_CHANNEL`."""
+
+FANOUT_CHANNEL: Final = "fan"
+"""The one channel every fan-out subscriber listens to."""
+
+FANOUT_BACKLOG: Final = 256
+"""Messages a subscriber may fall behind before it is closed (or, for a peer that
+cannot close, before it drops), in every fan-out app."""

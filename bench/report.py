@@ -12,6 +12,7 @@ from typing import Any, Final
 
 from bench.e2e import METRICS
 from bench.frameworks import BARE, FRAMEWORKS
+from bench.report_fanout import fanout_tables
 from bench.scenarios import SCENARIOS
 
 __all__ = [
@@ -280,6 +281,7 @@ def markdown(results: dict[str, Any]) -> str:
     if "e2e" in results:
         lines += _e2e_targets(results)
         lines += _e2e_tables(results)
+    lines += fanout_tables(results)
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -1,4 +1,4 @@
-"""The six in-process scenarios: what each drives, how it is timed, how it is checked.
+"""The seven in-process scenarios: what each drives, how it is timed, how it is checked.
 
 A scenario's ``run`` drives one app through the in-memory driver and returns
 the elapsed seconds for ``size`` operations; ``check`` runs the same traffic at
@@ -163,6 +163,35 @@ async def _check_lifecycle(app: ASGIApp, size: int) -> None:
         _check_ws_close(conn.messages[2], "lifecycle")
 
 
+async def _run_lifecycle_leave(app: ASGIApp, size: int) -> float:
+    template = ws_scope(ECHO_PATH)
+    script = (CONNECT, _ECHO_MESSAGE)
+    sent = 0
+    start = time.perf_counter()
+    for _ in range(size):
+        conn = ClientLeaves(iter(script))
+        scope = dict(template)
+        scope["state"] = {}
+        await app(scope, conn.receive, conn.send)
+        sent += conn.sent
+    elapsed = time.perf_counter() - start
+    _expect_sent(2 * size, sent, "lifecycle, client leaves")
+    return elapsed
+
+
+async def _check_lifecycle_leave(app: ASGIApp, size: int) -> None:
+    for _ in range(size):
+        conn = RecordingClientLeaves(iter((CONNECT, _ECHO_MESSAGE)))
+        await app(ws_scope(ECHO_PATH), conn.receive, conn.send)
+        what = "lifecycle, client leaves"
+        _check_ws_accept(conn.messages, what)
+        _expect(len(conn.messages) == 2, f"{what}: expected 2 messages, got {conn.messages}")
+        _expect(
+            _ws_texts(conn.messages[1:], what) == [ECHO_TEXT],
+            f"{what}: expected the echo of {ECHO_TEXT!r}, got {conn.messages[1]}",
+        )
+
+
 async def _run_push(app: ASGIApp, size: int) -> float:
     conn = ServerCloses(iter((CONNECT,)))
     scope = ws_scope(PUSH_PATH)
@@ -314,6 +343,15 @@ SCENARIOS: Final[tuple[Scenario, ...]] = (
         2.0,
         _run_lifecycle,
         _check_lifecycle,
+    ),
+    Scenario(
+        "ws_lifecycle_leave",
+        "connection lifecycle, the client leaves (connect, accept, one echo, disconnect)",
+        "connection",
+        "connections",
+        2.0,
+        _run_lifecycle_leave,
+        _check_lifecycle_leave,
     ),
     Scenario(
         "ws_push",
