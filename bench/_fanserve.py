@@ -1,8 +1,9 @@
 """A fan-out server in a subprocess: uvicorn (or ``lanner serve``) with 1 or more workers.
 
 Every implementation is served the same way: in one process by
-:mod:`bench._serve_fanout` (uvicorn with ``--loop uvloop --http httptools --ws
-websockets-sansio``, on a socket whose send buffer it may fix); across
+:mod:`bench._serve_fanout` (uvicorn with ``--loop auto --http httptools --ws
+websockets-sansio``: uvloop, which ``make bench`` installs, on a socket whose send
+buffer it may fix); across
 workers, lanner by ``lanner serve --workers N --broadcast URL --http httptools``
 (which runs uvicorn the same way: its loop is uvloop when installed) and the
 others by ``uvicorn --workers N``. CPU time and RSS are summed over the whole
@@ -102,7 +103,7 @@ class FanoutServer:
         else:
             self._args = [
                 sys.executable, "-m", "uvicorn", target, *common,
-                "--loop", "uvloop", "--http", "httptools", "--ws-per-message-deflate", "false",
+                "--loop", "auto", "--http", "httptools", "--ws-per-message-deflate", "false",
                 "--lifespan", "on", "--log-level", "warning", "--no-access-log",
                 "--backlog", "4096",
             ]  # fmt: skip

@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     sock.bind(("127.0.0.1", args.port))
     config = uvicorn.Config(
         app,
-        loop="uvloop",
+        loop="auto",  # uvloop, which make bench installs; asyncio in the smoke test
         http="httptools",
         ws=args.ws,
         ws_per_message_deflate=False,
