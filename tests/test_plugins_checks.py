@@ -280,31 +280,18 @@ def test_a_settled_conflict_is_an_override_in_the_report() -> None:
 # -- 6. the app author chooses the order of installed plugins ----------------------------------
 
 
-ORDERED = """
-class Tag:
-    def __init__(self, name):
-        self.name = name
-    async def process_request(self, req, resp):
-        pass
-
-@hookimpl
-def lanner_middleware(app):
-    return [Tag(__name__)]
-"""
-
-
 def _installed_order(app: App) -> list[str]:
     return [p.name for p in app.plugin_assembly.plugins if p.layer == "installed"]
 
 
 def test_installed_plugins_run_in_name_order_by_default(fake: FakeDists) -> None:
     for name in ("c", "a", "b"):
-        fake.add(name, ORDERED)
+        fake.add(name, MIDDLEWARE_PLUGIN)
     assert _installed_order(App()) == ["a", "b", "c"]
 
 
 def test_autoload_plugins_order_is_the_call_order(fake: FakeDists) -> None:
-    modules = {name: fake.add(name, ORDERED) for name in ("c", "a", "b")}
+    modules = {name: fake.add(name, MIDDLEWARE_PLUGIN) for name in ("c", "a", "b")}
     app = App(autoload_plugins=["c", "a", "b"])
     assert _installed_order(app) == ["c", "a", "b"]
     tags = [getattr(m, "name", None) for m in app.plugin_assembly.middleware]
@@ -315,7 +302,7 @@ def test_lanner_plugins_sets_the_order_when_both_are_given(
     fake: FakeDists, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name in ("c", "a", "b"):
-        fake.add(name, ORDERED)
+        fake.add(name, MIDDLEWARE_PLUGIN)
     monkeypatch.setenv("LANNER_PLUGINS", "b, c, a")
     assert _installed_order(App()) == ["b", "c", "a"]
     assert _installed_order(App(autoload_plugins=["a", "c"])) == ["c", "a"]  # intersected
