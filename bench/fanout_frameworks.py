@@ -13,14 +13,12 @@ workers); a peer without the backend for it is reported unavailable.
 
 from __future__ import annotations
 
-import importlib
-import importlib.metadata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Final
 
 from bench._asgi import ASGIApp
-from bench.frameworks import Unavailable
+from bench.frameworks import Unavailable, import_adapter, installed_version
 
 __all__ = ["FANOUT_FLOOR", "FANOUT_FRAMEWORKS", "FanoutApp", "FanoutFramework", "fanout_by_key"]
 
@@ -58,12 +56,7 @@ class FanoutFramework:
 
     def version(self) -> str | None:
         """Return the installed version of the distribution, if any."""
-        if self.distribution is None:
-            return None
-        try:
-            return importlib.metadata.version(self.distribution)
-        except importlib.metadata.PackageNotFoundError:
-            return None
+        return installed_version(self.distribution)
 
     def build(self, *, url: str, backlog: int) -> FanoutApp:
         """Import the adapter and build the app for the backend ``url``.
@@ -72,13 +65,7 @@ class FanoutFramework:
             Unavailable: The framework or its backend is not installed, or
                 building the app failed; the message names the cause and the fix.
         """
-        try:
-            adapter = importlib.import_module(self.module)
-        except ImportError as exc:
-            raise Unavailable(
-                f"cannot import {self.module}: {exc}. Install the peers with "
-                "`pip install -c constraints/dev.txt -r constraints/bench.txt`."
-            ) from exc
+        adapter = import_adapter(self.module)
         try:
             built: FanoutApp = adapter.create_fanout(url=url, backlog=backlog)
         except ImportError as exc:

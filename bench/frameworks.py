@@ -10,6 +10,7 @@ import importlib
 import importlib.metadata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any, Final
 
 from bench._asgi import ASGIApp
@@ -41,12 +42,7 @@ class Framework:
 
     def version(self) -> str | None:
         """Return the installed version of the framework's distribution, if any."""
-        if self.distribution is None:
-            return None
-        try:
-            return importlib.metadata.version(self.distribution)
-        except importlib.metadata.PackageNotFoundError:
-            return None
+        return installed_version(self.distribution)
 
     def build(self, *, push_count: int, sse_count: int) -> ASGIApp:
         """Import the adapter and build the app.
@@ -55,13 +51,7 @@ class Framework:
             Unavailable: The framework is not installed, or building its app
                 failed; the message names the cause and the fix.
         """
-        try:
-            adapter = importlib.import_module(self.module)
-        except ImportError as exc:
-            raise Unavailable(
-                f"cannot import {self.module}: {exc}. Install the peers with "
-                "`pip install -c constraints/dev.txt -r constraints/bench.txt`."
-            ) from exc
+        adapter = import_adapter(self.module)
         try:
             app: ASGIApp = adapter.create_app(
                 push_count=push_count, sse_count=sse_count, **self.options
@@ -71,6 +61,32 @@ class Framework:
                 f"{self.module}.create_app() raised {type(exc).__name__}: {exc}"
             ) from exc
         return app
+
+
+def installed_version(distribution: str | None) -> str | None:
+    """Return the installed version of ``distribution``, or ``None`` (none named, or absent)."""
+    if distribution is None:
+        return None
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def import_adapter(module: str) -> ModuleType:
+    """Import an adapter module.
+
+    Raises:
+        Unavailable: It cannot be imported (a peer is not installed); the message
+            says how to install the peers.
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise Unavailable(
+            f"cannot import {module}: {exc}. Install the peers with "
+            "`pip install -c constraints/dev.txt -r constraints/bench.txt`."
+        ) from exc
 
 
 BARE: Final = Framework("bare", "bare ASGI", "bench.adapters.bare", None)
