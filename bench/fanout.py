@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from bench.driver import Audience, Lifespan, Message, Subscriber, ws_scope
 from bench.endpoints import FANOUT_BACKLOG, FANOUT_SUB_PATH
 from bench.fanout_frameworks import FANOUT_FLOOR, FanoutApp, FanoutFramework
 from bench.frameworks import Unavailable
+from bench.inprocess import summarise
 from bench.scenarios import WrongOutput
 
 __all__ = ["TARGET", "FanoutSizes", "run"]
@@ -138,22 +138,6 @@ async def _check(built: FanoutApp) -> None:
             raise WrongOutput(f"fan-out: expected {texts!r} in order, got {sub.texts!r}")
 
 
-def _summary(per_op: list[float], floor: list[float] | None) -> dict[str, Any]:
-    median = statistics.median(per_op)
-    result: dict[str, Any] = {
-        "per_delivery_us": [round(value * 1e6, 4) for value in per_op],
-        "median_us": round(median * 1e6, 4),
-        "min_us": round(min(per_op) * 1e6, 4),
-        "max_us": round(max(per_op) * 1e6, 4),
-    }
-    if floor:
-        ratios = [mine / base for mine, base in zip(per_op, floor, strict=False)]
-        result["ratio"] = round(median / statistics.median(floor), 3)
-        result["ratio_min"] = round(min(ratios), 3)
-        result["ratio_max"] = round(max(ratios), 3)
-    return result
-
-
 async def _measure(
     frameworks: list[FanoutFramework], sizes: FanoutSizes, log: Callable[[str], None]
 ) -> dict[str, Any]:
@@ -211,7 +195,11 @@ async def _measure(
     for framework in frameworks:
         key = framework.key
         if key in timings:
-            cells[key] = _summary(timings[key], None if key == FANOUT_FLOOR.key else floor)
+            cells[key] = summarise(
+                timings[key],
+                None if key == FANOUT_FLOOR.key else floor,
+                samples="per_delivery_us",
+            )
         elif key in errors:
             cells[key] = {"error": errors[key]}
         else:

@@ -90,10 +90,17 @@ def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _summary(per_op: list[float], floor: list[float] | None) -> dict[str, Any]:
+def summarise(
+    per_op: list[float], floor: list[float] | None, *, samples: str = "per_op_us"
+) -> dict[str, Any]:
+    """Summarise one cell's timings (seconds per operation) in µs, with ratios to ``floor``.
+
+    ``samples`` names the key of the raw timings in the result (the fan-out
+    tables call them ``per_delivery_us``).
+    """
     median = statistics.median(per_op)
     result: dict[str, Any] = {
-        "per_op_us": [round(value * 1e6, 4) for value in per_op],
+        samples: [round(value * 1e6, 4) for value in per_op],
         "median_us": round(median * 1e6, 4),
         "min_us": round(min(per_op) * 1e6, 4),
         "max_us": round(max(per_op) * 1e6, 4),
@@ -168,7 +175,7 @@ async def _measure(
                 elif key in errors:
                     cell[key] = {"error": errors[key]}
                 else:
-                    cell[key] = _summary(timings[key], None if key == BARE.key else floor)
+                    cell[key] = summarise(timings[key], None if key == BARE.key else floor)
             results[scenario.key] = {"size": size, "unit": scenario.unit, "frameworks": cell}
             log("    " + _one_line(cell))
     finally:
