@@ -19,10 +19,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import Final
 
-from bench._process import ServerError
+from bench._process import ServerError, Subprocess
 
 __all__ = ["FanoutServer"]
 
@@ -67,7 +66,7 @@ def _cpu_ns(pid: int) -> int:
     return total
 
 
-class FanoutServer:
+class FanoutServer(Subprocess):
     """``with FanoutServer("lanner", url, workers=2) as server:`` serves one fan-out app.
 
     Entering starts it and waits until ``GET /json`` answers 200 and, with
@@ -112,22 +111,6 @@ class FanoutServer:
         self._timeout = start_timeout
         self._proc: subprocess.Popen[bytes] | None = None
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
-
-    def __enter__(self) -> FanoutServer:
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def start(self) -> None:
         """Start the server and wait until it (and each worker) answers.

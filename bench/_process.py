@@ -15,20 +15,54 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import Final
+from typing import Final, TypeVar
 
-__all__ = ["ServerError", "ServerProcess"]
+__all__ = ["ServerError", "ServerProcess", "Subprocess"]
 
 _CLOCK_TICKS: Final = os.sysconf("SC_CLK_TCK")
 _PAGE_SIZE: Final = os.sysconf("SC_PAGE_SIZE")
 _REPO_ROOT: Final = Path(__file__).resolve().parent.parent
+_S = TypeVar("_S", bound="Subprocess")
 
 
 class ServerError(Exception):
     """The server did not start or answer; the message includes the end of its stderr."""
 
 
-class ServerProcess:
+class Subprocess:
+    """A benchmark subprocess used as a context manager.
+
+    Entering calls :meth:`start`; leaving, or a start that fails half-way, calls
+    :meth:`stop`, so the process is stopped by its PID whatever happens.
+    Subclasses implement both.
+    """
+
+    def start(self) -> None:
+        """Start the process and wait until it is ready."""
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """Stop the process (by PID) and release what it held; safe to call twice."""
+        raise NotImplementedError
+
+    def __enter__(self: _S) -> _S:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class ServerProcess(Subprocess):
     """``python -m bench._serve`` for one framework and WebSocket implementation.
 
     Use as a context manager: entering starts the server and waits until
@@ -65,22 +99,6 @@ class ServerProcess:
         self._stdout = tempfile.TemporaryFile()  # noqa: SIM115
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115
         self.port = 0
-
-    def __enter__(self) -> ServerProcess:
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def pid(self) -> int:

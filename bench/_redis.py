@@ -11,7 +11,8 @@ import socket
 import subprocess
 import tempfile
 import time
-from types import TracebackType
+
+from bench._process import Subprocess
 
 __all__ = ["RedisMissing", "RedisServer"]
 
@@ -35,7 +36,7 @@ def _pings(port: int) -> bool:
         return False
 
 
-class RedisServer:
+class RedisServer(Subprocess):
     """``with RedisServer() as redis:``: a private server at ``redis.url`` while the block runs."""
 
     def __init__(self, start_timeout: float = 10.0) -> None:
@@ -55,7 +56,12 @@ class RedisServer:
         assert self._proc is not None, "the Redis server is not running"
         return self._proc.pid
 
-    def __enter__(self) -> RedisServer:
+    def start(self) -> None:
+        """Start a private redis-server on a free port and wait until it answers PING.
+
+        Raises:
+            RedisMissing: ``redis-server`` is not installed.
+        """
         path = shutil.which("redis-server")
         if path is None:
             raise RedisMissing(
@@ -93,15 +99,6 @@ class RedisServer:
                     f"redis-server on port {self.port} did not answer PING within {self._timeout} s"
                 )
             time.sleep(0.05)
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def stop(self) -> None:
         """Terminate the server by PID (kill after 5 s) and remove its directory."""
