@@ -90,27 +90,21 @@ def _notes(log: Path) -> Counter[str]:
     return Counter(log.read_text().splitlines()) if log.exists() else Counter()
 
 
-@pytest.mark.parametrize("ws_impl", WS_IMPLEMENTATIONS)
-async def test_lanner_serve_says_going_away_and_exits_in_time(ws_impl: str, tmp_path: Path) -> None:
-    log = tmp_path / "notes.log"
-    env = {"LANNER_DISABLE_PLUGIN_AUTOLOAD": "1", "SHUTDOWN_LOG": str(log)}
-    with serve("shutdown_app:app", ws=ws_impl, env=env, cli=True) as server:
-        codes, ends, elapsed = await _shut_down(server)
-        output = server.log()
-    assert codes == [1001] * (RECEIVING + BUSY), output
-    assert ends == [True] * STREAMS, output
-    assert _notes(log) == {"ws-receive 1001": RECEIVING, "ws-busy": BUSY, "sse": STREAMS}
-    assert "Traceback" not in output
-    assert elapsed < GRACE + 1 + MARGIN, output
+_SERVE_SETUPS = [
+    *(pytest.param(impl, [], id=impl) for impl in WS_IMPLEMENTATIONS),
+    pytest.param("websockets-sansio", ["--workers", "2"], id="workers"),
+    pytest.param("websockets-sansio", ["--reload"], id="reload"),
+]
+"""Each uvicorn WebSocket implementation, then worker and reloader child processes."""
 
 
-@pytest.mark.parametrize("args", [["--workers", "2"], ["--reload"]], ids=["workers", "reload"])
-async def test_lanner_serve_says_going_away_from_worker_processes(
-    args: list[str], tmp_path: Path
+@pytest.mark.parametrize(("ws_impl", "args"), _SERVE_SETUPS)
+async def test_lanner_serve_says_going_away_and_exits_in_time(
+    ws_impl: str, args: list[str], tmp_path: Path
 ) -> None:
     log = tmp_path / "notes.log"
     env = {"LANNER_DISABLE_PLUGIN_AUTOLOAD": "1", "SHUTDOWN_LOG": str(log)}
-    with serve("shutdown_app:app", env=env, cli=True, args=args) as server:
+    with serve("shutdown_app:app", ws=ws_impl, env=env, cli=True, args=args) as server:
         codes, ends, elapsed = await _shut_down(server)
         output = server.log()
     assert codes == [1001] * (RECEIVING + BUSY), output
