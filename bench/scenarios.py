@@ -134,18 +134,25 @@ async def _check_media(app: ASGIApp, size: int) -> None:
     )
 
 
-async def _run_lifecycle(app: ASGIApp, size: int) -> float:
-    template = ws_scope(LIFECYCLE_PATH)
+async def _time_connections(
+    app: ASGIApp, path: str, client: type[ClientLeaves], size: int
+) -> tuple[float, int]:
+    """Open ``size`` connections one after another, each echoing once; return (seconds, sent)."""
+    template = ws_scope(path)
     script = (CONNECT, _ECHO_MESSAGE)
     sent = 0
     start = time.perf_counter()
     for _ in range(size):
-        conn = ServerCloses(iter(script))
+        conn = client(iter(script))
         scope = dict(template)
         scope["state"] = {}
         await app(scope, conn.receive, conn.send)
         sent += conn.sent
-    elapsed = time.perf_counter() - start
+    return time.perf_counter() - start, sent
+
+
+async def _run_lifecycle(app: ASGIApp, size: int) -> float:
+    elapsed, sent = await _time_connections(app, LIFECYCLE_PATH, ServerCloses, size)
     _expect_sent(3 * size, sent, "lifecycle")
     return elapsed
 
@@ -164,17 +171,7 @@ async def _check_lifecycle(app: ASGIApp, size: int) -> None:
 
 
 async def _run_lifecycle_leave(app: ASGIApp, size: int) -> float:
-    template = ws_scope(ECHO_PATH)
-    script = (CONNECT, _ECHO_MESSAGE)
-    sent = 0
-    start = time.perf_counter()
-    for _ in range(size):
-        conn = ClientLeaves(iter(script))
-        scope = dict(template)
-        scope["state"] = {}
-        await app(scope, conn.receive, conn.send)
-        sent += conn.sent
-    elapsed = time.perf_counter() - start
+    elapsed, sent = await _time_connections(app, ECHO_PATH, ClientLeaves, size)
     _expect_sent(2 * size, sent, "lifecycle, client leaves")
     return elapsed
 
