@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Final
 
-from bench._process import ServerError, Subprocess
+from bench._process import ServerError, Subprocess, answers_json
 
 __all__ = ["FanoutServer"]
 
@@ -140,7 +140,7 @@ class FanoutServer(Subprocess):
                     f"{self.framework}: expected GET /json to answer 200 within "
                     f"{self._timeout} s. stderr:\n{self.stderr_tail()}"
                 )
-            if self._answers():
+            if answers_json(self.port):
                 answers += 1
             else:
                 time.sleep(0.05)
@@ -148,15 +148,6 @@ class FanoutServer(Subprocess):
             while len(_tree(self._proc.pid)) < self.workers + 1 and time.monotonic() < deadline:
                 time.sleep(0.05)
             time.sleep(1.0)  # let every worker finish its startup
-
-    def _answers(self) -> bool:
-        request = f"GET /json HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nConnection: close\r\n\r\n"
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=2.0) as sock:
-                sock.sendall(request.encode())
-                return sock.recv(64).startswith(b"HTTP/1.1 200")
-        except OSError:
-            return False
 
     def cpu_seconds(self) -> float:
         """CPU time so far of the server's whole process tree (all threads)."""

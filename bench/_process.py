@@ -17,12 +17,23 @@ from pathlib import Path
 from types import TracebackType
 from typing import Final, TypeVar
 
-__all__ = ["ServerError", "ServerProcess", "Subprocess"]
+__all__ = ["ServerError", "ServerProcess", "Subprocess", "answers_json"]
 
 _CLOCK_TICKS: Final = os.sysconf("SC_CLK_TCK")
 _PAGE_SIZE: Final = os.sysconf("SC_PAGE_SIZE")
 _REPO_ROOT: Final = Path(__file__).resolve().parent.parent
 _S = TypeVar("_S", bound="Subprocess")
+
+
+def answers_json(port: int) -> bool:
+    """Whether a server on 127.0.0.1:``port`` answers ``GET /json`` with 200 right now."""
+    request = f"GET /json HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2.0) as sock:
+            sock.sendall(request.encode())
+            return sock.recv(64).startswith(b"HTTP/1.1 200")
+    except OSError:
+        return False
 
 
 class ServerError(Exception):
@@ -120,7 +131,7 @@ class ServerProcess(Subprocess):
         self.port = self._read_port(deadline)
         while time.monotonic() < deadline:
             self._check_alive()
-            if self._answers():
+            if answers_json(self.port):
                 return
             time.sleep(0.05)
         raise ServerError(
@@ -150,15 +161,6 @@ class ServerProcess(Subprocess):
                 f"{self.framework} ({self.ws_impl}): the server exited with code {code} "
                 f"while starting. stderr:\n{self.stderr_tail()}"
             )
-
-    def _answers(self) -> bool:
-        request = f"GET /json HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nConnection: close\r\n\r\n"
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=2.0) as sock:
-                sock.sendall(request.encode())
-                return sock.recv(64).startswith(b"HTTP/1.1 200")
-        except OSError:
-            return False
 
     def cpu_seconds(self) -> float:
         """Return the server's CPU time so far (user + system, all threads).
